@@ -1,0 +1,3 @@
+"""Operator bot: customer channels bridged into Slack threads."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,216 @@
+"""Frozen, typed settings read once from a mapping (the environment, plus .env)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from bot.errors import ConfigError
+
+T = TypeVar("T")
+CRM_KINDS = ("builtin", "webhook")
+_TG_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+_TG_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class Secret(str):
+    """A string whose repr never shows the value, so settings can be logged safely."""
+
+    def __repr__(self) -> str:
+        return "Secret('***')" if self else "Secret('')"
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    token: Secret = Secret("")
+    api_base: str = "https://api.telegram.org"
+    webhook_url: str = ""
+    webhook_secret: Secret = Secret("")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.token)
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    bot_token: Secret = Secret("")
+    signing_secret: Secret = Secret("")
+    app_token: Secret = Secret("")
+    api_base: str = "https://slack.com/api/"
+    channel: str = ""
+    managers: frozenset[str] = frozenset()
+    operators: frozenset[str] = frozenset()
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.bot_token)
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.app_token)
+
+
+@dataclass(frozen=True)
+class CrmSettings:
+    kind: str = "builtin"
+    webhook_url: str = ""
+    webhook_secret: Secret = Secret("")
+
+
+@dataclass(frozen=True)
+class Settings:
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    slack: SlackSettings = field(default_factory=SlackSettings)
+    crm: CrmSettings = field(default_factory=CrmSettings)
+    host: str = "0.0.0.0"
+    port: int = 8080
+    storage_url: str = "sqlite:///data/bot.sqlite3"
+    default_language: str = "en"
+    log_level: str = "INFO"
+    max_body_bytes: int = 1024 * 1024
+    slack_post_rate: float = 1.0
+    slack_post_burst: float = 4.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Build settings, collecting every problem into one :class:`ConfigError`."""
+        reader = _Reader(env)
+        settings = cls(
+            telegram=_telegram(reader), slack=_slack(reader), crm=_crm(reader),
+            host=reader.text("HOST", "0.0.0.0"),
+            port=reader.convert("PORT", 8080, _port),
+            storage_url=reader.convert("STORAGE_URL", "sqlite:///data/bot.sqlite3", _storage_url),
+            default_language=reader.text("DEFAULT_LANGUAGE", "en").lower(),
+            log_level=reader.convert("LOG_LEVEL", "INFO", _log_level),
+            max_body_bytes=reader.convert("MAX_BODY_BYTES", 1024 * 1024, _positive_int),
+            slack_post_rate=reader.convert("SLACK_POST_RATE", 1.0, _positive_float),
+            slack_post_burst=reader.convert("SLACK_POST_BURST", 4.0, _positive_float),
+        )
+        if reader.problems:
+            raise ConfigError(reader.problems)
+        return settings
+
+
+class _Reader:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.problems: list[str] = []
+
+    def text(self, name: str, default: str = "") -> str:
+        return self.env.get(name, "").strip() or default
+
+    def secret(self, name: str) -> Secret:
+        return Secret(self.text(name))
+
+    def convert(self, name: str, default: T, parse: Callable[[str], T]) -> T:
+        raw = self.text(name)
+        if not raw:
+            return default
+        try:
+            return parse(raw)
+        except ValueError as exc:
+            self.problems.append(f"{name}: {exc}")
+            return default
+
+    def require(self, condition: bool, problem: str) -> None:
+        if not condition:
+            self.problems.append(problem)
+
+
+def _whole_number(raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a whole number") from None
+
+
+def _port(raw: str) -> int:
+    port = _whole_number(raw)
+    if not 0 < port < 65536:
+        raise ValueError(f"{raw!r} is not a TCP port (1-65535)")
+    return port
+
+
+def _positive_int(raw: str) -> int:
+    value = _whole_number(raw)
+    if value <= 0:
+        raise ValueError(f"{raw!r} must be a positive whole number")
+    return value
+
+
+def _positive_float(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a number") from None
+    if value <= 0:
+        raise ValueError(f"{raw!r} must be above zero")
+    return value
+
+
+def _storage_url(raw: str) -> str:
+    if not raw.startswith(("sqlite:///", "redis://", "rediss://", "unix://")):
+        raise ValueError(f"{raw!r} must start with sqlite:/// or redis://")
+    return raw
+
+
+def _log_level(raw: str) -> str:
+    if raw.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ValueError(f"{raw!r} is not one of DEBUG, INFO, WARNING, ERROR")
+    return raw.upper()
+
+
+def _user_ids(raw: str) -> frozenset[str]:
+    return frozenset(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _telegram(r: _Reader) -> TelegramSettings:
+    s = TelegramSettings(
+        token=r.secret("TELEGRAM_BOT_TOKEN"),
+        api_base=r.text("TELEGRAM_API_BASE", "https://api.telegram.org").rstrip("/"),
+        webhook_url=r.text("TELEGRAM_WEBHOOK_URL"),
+        webhook_secret=r.secret("TELEGRAM_WEBHOOK_SECRET"))
+    r.require(not s.token or bool(_TG_TOKEN.match(s.token)),
+              "TELEGRAM_BOT_TOKEN: expected <digits>:<letters> as BotFather gives it")
+    r.require(not s.webhook_url or s.enabled,
+              "TELEGRAM_WEBHOOK_URL is set but TELEGRAM_BOT_TOKEN is not")
+    r.require(not s.webhook_secret or bool(_TG_SECRET.match(s.webhook_secret)),
+              "TELEGRAM_WEBHOOK_SECRET: 1-256 characters of A-Z, a-z, 0-9, _ and -")
+    r.require(not s.webhook_url or bool(s.webhook_secret),
+              "TELEGRAM_WEBHOOK_SECRET: required with TELEGRAM_WEBHOOK_URL, so only Telegram "
+              "can post updates")
+    r.require(not s.webhook_url or s.webhook_url.startswith(("https://", "http://")),
+              "TELEGRAM_WEBHOOK_URL: must be an http(s) URL")
+    return s
+
+
+def _slack(r: _Reader) -> SlackSettings:
+    s = SlackSettings(
+        bot_token=r.secret("SLACK_BOT_TOKEN"), signing_secret=r.secret("SLACK_SIGNING_SECRET"),
+        app_token=r.secret("SLACK_APP_TOKEN"),
+        api_base=r.text("SLACK_API_BASE", "https://slack.com/api/").rstrip("/") + "/",
+        channel=r.text("SLACK_CHANNEL"), managers=_user_ids(r.text("SLACK_MANAGERS")),
+        operators=_user_ids(r.text("SLACK_OPERATORS")))
+    r.require(not s.bot_token or s.bot_token.startswith("xoxb-"),
+              "SLACK_BOT_TOKEN: expected a bot token starting with xoxb-")
+    r.require(not s.app_token or s.app_token.startswith("xapp-"),
+              "SLACK_APP_TOKEN: expected an app-level token starting with xapp-")
+    r.require(not s.enabled or bool(s.channel),
+              "SLACK_CHANNEL: required when SLACK_BOT_TOKEN is set (the operators' channel id)")
+    r.require(not s.enabled or s.socket_mode or bool(s.signing_secret),
+              "SLACK_SIGNING_SECRET: required in HTTP mode (set it, or SLACK_APP_TOKEN)")
+    r.require(s.enabled or not (s.app_token or s.channel),
+              "SLACK_BOT_TOKEN: required when SLACK_APP_TOKEN or SLACK_CHANNEL is set")
+    return s
+
+
+def _crm(r: _Reader) -> CrmSettings:
+    s = CrmSettings(kind=r.text("CRM", "builtin").lower(), webhook_url=r.text("CRM_WEBHOOK_URL"),
+                    webhook_secret=r.secret("CRM_WEBHOOK_SECRET"))
+    r.require(s.kind in CRM_KINDS, f"CRM: {s.kind!r} is not one of {', '.join(CRM_KINDS)}")
+    r.require(s.kind != "webhook" or bool(s.webhook_url),
+              "CRM_WEBHOOK_URL: required when CRM=webhook")
+    return s

@@ -1,0 +1,217 @@
+"""Domain model. A leaf module: it imports nothing from the project."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    NEW = "new"
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    DECLINED = "declined"
+    CLOSED = "closed"
+
+
+class Direction(StrEnum):
+    IN = "in"
+    OUT = "out"
+    NOTE = "note"
+
+
+class Delivery(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class JobState(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationKey:
+    """A customer on one channel: ``telegram`` + chat id, ``wechat`` + OpenID, ..."""
+
+    channel: str
+    chat_id: str
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.chat_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    key: ConversationKey
+    name: str = ""
+    username: str = ""
+    language: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file or a structured item (location, contact) the customer or operator sent.
+
+    ``ref`` is the platform's handle: a Telegram ``file_id`` or a Slack ``url_private``.
+    ``details`` carries what is not a file (latitude/longitude, a contact's phone).
+    """
+
+    kind: str
+    ref: str = ""
+    name: str = ""
+    mime: str = ""
+    size: int = 0
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """A customer's message normalized at the channel edge; ``raw`` keeps the original."""
+
+    customer: Customer
+    message_id: str
+    event_key: str
+    sent_at: datetime
+    text: str = ""
+    attachments: tuple[Attachment, ...] = ()
+    album_id: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> ConversationKey:
+        return self.customer.key
+
+
+@dataclass(slots=True)
+class Conversation:
+    id: int
+    key: ConversationKey
+    status: Status
+    created_at: datetime
+    slack_channel: str = ""
+    thread_ts: str = ""
+    assignee: str = ""
+    first_response_at: datetime | None = None
+    last_customer_at: datetime | None = None
+    last_operator_at: datetime | None = None
+    operator_streak: int = 0
+    lead_id: int | None = None
+    # Free-form facts later features hang on a conversation (decline reason, flags,
+    # timer marks) without a schema change in both backends.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_thread(self) -> bool:
+        return bool(self.thread_ts)
+
+
+@dataclass(slots=True)
+class Message:
+    id: int
+    conversation_id: int
+    direction: Direction
+    author: str
+    created_at: datetime
+    text: str = ""
+    attachments: tuple[Attachment, ...] = ()
+    channel_message_id: str = ""
+    slack_ts: str = ""
+    album_id: str = ""
+    delivery: Delivery = Delivery.PENDING
+    failure: str = ""
+    edited: bool = False
+    deleted: bool = False
+
+
+@dataclass(slots=True)
+class Lead:
+    id: int
+    conversation_id: int
+    owner: str
+    status: str
+    source: str
+    created_by: str
+    created_at: datetime
+    first_name: str = ""
+    last_name: str = ""
+    username: str = ""
+    email: str = ""
+    phone: str = ""
+    company: str = ""
+    language: str = ""
+    channel: str = ""
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    external_id: str = ""
+    activity: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    """An outbox job to enqueue.
+
+    Jobs that share an ``ordering_key`` (usually one conversation) run one at a time, in
+    the order they were enqueued. ``dedupe_key`` makes enqueueing idempotent.
+    """
+
+    kind: str
+    payload: Mapping[str, Any]
+    dedupe_key: str
+    ordering_key: str = ""
+    delay: float = 0.0
+
+
+@dataclass(slots=True)
+class Job:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    dedupe_key: str
+    ordering_key: str
+    state: JobState
+    attempts: int
+    due_at: float
+    created_at: float
+    lease_token: str = ""
+    last_error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Ingested:
+    """What one stored inbound message produced."""
+
+    conversation: Conversation
+    message: Message
+    opened: bool
+    job_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxStats:
+    depth: int
+    failed: int
+    oldest_age: float
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorMessage:
+    """A human's message in a conversation thread, normalized from a Slack event.
+
+    ``files`` carry Slack's ``url_private_download`` in ``ref``.
+    """
+
+    slack_channel: str
+    thread_ts: str
+    ts: str
+    user: str
+    text: str
+    files: tuple[Attachment, ...] = ()
+    event_key: str = ""

@@ -1,0 +1,187 @@
+"""The durable outbox worker: claims due jobs from the store and runs their handlers."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot import loggers
+from bot.errors import DeliveryError
+from bot.lifecycle.clock import Clock
+from bot.lifecycle.retry import RetryPolicy
+from bot.metrics import Metrics
+from bot.models import Job
+from storage.base import BaseStorage
+
+Handler = Callable[[Job], Awaitable[None]]
+FailureHook = Callable[[Job, str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A token bucket: ``rate`` sends per second with bursts up to ``burst``."""
+
+    bucket: str
+    rate: float
+    burst: float
+
+
+LimitFor = Callable[[Job], Limit | None]
+
+
+@dataclass(frozen=True)
+class Route:
+    handler: Handler
+    limit: LimitFor | None = None
+
+
+class Outbox:
+    """Runs jobs at least once, in order per ordering key, under per-destination limits.
+
+    A handler raises :class:`RetryableError` or :class:`PermanentError`; anything else is
+    treated as retryable. Permanent failures, and retryable ones that exhausted the
+    policy, mark the job failed and call the failure hooks so the operator is told.
+    """
+
+    def __init__(self, storage: BaseStorage, *, clock: Clock, metrics: Metrics,
+                 policy: RetryPolicy | None = None, lease: float = 60.0, batch: int = 20,
+                 poll_interval: float = 0.2, seed: int | None = None) -> None:
+        self.storage, self.clock, self.metrics = storage, clock, metrics
+        self.policy = policy or RetryPolicy()
+        self.lease, self.batch, self.poll_interval = lease, batch, poll_interval
+        self.routes: dict[str, Route] = {}
+        self.failure_hooks: list[FailureHook] = []
+        self._rng = random.Random(seed)
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def route(self, kind: str, handler: Handler, *, limit: LimitFor | None = None) -> None:
+        self.routes[kind] = Route(handler, limit)
+
+    def on_failure(self, hook: FailureHook) -> None:
+        self.failure_hooks.append(hook)
+
+    def notify(self) -> None:
+        """Wake the worker now: a job was enqueued in this process."""
+        self._wake.set()
+
+    def _now(self) -> float:
+        return self.clock.now().timestamp()
+
+    async def run_once(self) -> int:
+        """Claim a batch of due jobs and run them; :return: how many were claimed."""
+        jobs = await self.storage.claim_jobs(now=self._now(), lease=self.lease, limit=self.batch)
+        if jobs:
+            # Claimed jobs never share an ordering key, so they may run side by side.
+            await asyncio.gather(*(self._run_tracked(job) for job in jobs))
+        return len(jobs)
+
+    async def run_until_idle(self, max_rounds: int = 1000) -> None:
+        """Run due jobs until none is left due (tests, benchmarks)."""
+        for _ in range(max_rounds):
+            if await self.run_once() == 0:
+                return
+
+    def start(self) -> None:
+        self._stopping = False
+        self._task = asyncio.create_task(self.run_forever(), name="outbox")
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Finish the jobs in hand (up to ``timeout``); jobs cut off are released at once."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is None:
+            return
+        done, _ = await asyncio.wait({self._task}, timeout=timeout)
+        if not done:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        self._task = None
+
+    async def run_forever(self) -> None:
+        while not self._stopping:
+            try:
+                claimed = await self.run_once()
+            except Exception:  # the store blinked: keep the worker alive
+                loggers.outbox.exception("outbox round failed")
+                claimed = 0
+            if claimed == 0:
+                await self._idle()
+
+    async def _idle(self) -> None:
+        self._wake.clear()
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+        except TimeoutError:
+            pass
+
+    async def _run_tracked(self, job: Job) -> None:
+        try:
+            await self._run(job)
+        except asyncio.CancelledError:
+            # Shutdown cut the job off: hand it back now rather than after the lease.
+            await asyncio.shield(self.storage.retry_job(
+                job, due_at=self._now(), error=job.last_error, count_attempt=False))
+            raise
+
+    async def _run(self, job: Job) -> None:
+        route = self.routes.get(job.kind)
+        if route is None:
+            # Its channel is switched off in this process: keep it for one that has it.
+            await self._handle_error(job, DeliveryError(
+                f"no handler for {job.kind!r} here (is its channel configured?)",
+                code="unrouted"))
+            return
+        if await self._throttled(job, route):
+            return
+        try:
+            await route.handler(job)
+        except DeliveryError as exc:
+            await self._handle_error(job, exc)
+        except Exception as exc:
+            loggers.outbox.exception("job %s (%s) crashed", job.id, job.kind)
+            await self._handle_error(job, DeliveryError(f"internal error: {type(exc).__name__}",
+                                                        code="internal"))
+        else:
+            await self._done(job)
+
+    async def _throttled(self, job: Job, route: Route) -> bool:
+        limit = route.limit(job) if route.limit else None
+        if limit is None:
+            return False
+        now = self._now()
+        wait = await self.storage.take_token(limit.bucket, rate=limit.rate, burst=limit.burst,
+                                             now=now)
+        if wait > 0:
+            await self.storage.retry_job(job, due_at=now + wait, error=job.last_error,
+                                         count_attempt=False)
+        return wait > 0
+
+    async def _done(self, job: Job) -> None:
+        await self.storage.complete_job(job)
+        self.metrics.messages_out.labels(job.kind).inc()
+        self.metrics.latency.labels(job.kind).observe(max(0.0, self._now() - job.created_at))
+
+    async def _handle_error(self, job: Job, exc: DeliveryError) -> None:
+        self.metrics.failures.labels(job.kind, exc.code).inc()
+        attempts = job.attempts + 1
+        if not exc.retryable or self.policy.exhausted(attempts):
+            await self._fail(job, exc.reason, exc.code)
+            return
+        delay = self.policy.delay(attempts, exc.retry_after, self._rng)
+        loggers.outbox.warning("job %s (%s) failed (%s); retry %d in %.1fs",
+                               job.id, job.kind, exc.code, attempts, delay)
+        await self.storage.retry_job(job, due_at=self._now() + delay, error=exc.reason)
+
+    async def _fail(self, job: Job, reason: str, code: str) -> None:
+        loggers.outbox.error("job %s (%s) failed for good (%s)", job.id, job.kind, code)
+        if not await self.storage.fail_job(job, error=reason):
+            return  # our lease ran out and another worker owns the job now
+        for hook in self.failure_hooks:
+            try:
+                await hook(job, reason)
+            except Exception:
+                loggers.outbox.exception("failure hook for job %s crashed", job.id)

@@ -1,0 +1,62 @@
+"""The one aiohttp application: health, metrics, and the routes channels register."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from bot.metrics import Metrics
+from storage.base import BaseStorage
+
+HEALTH = web.AppKey("health", "Health")
+
+
+@dataclass
+class Health:
+    storage: BaseStorage
+    metrics: Metrics
+    channels: dict[str, bool] = field(default_factory=dict)
+
+
+def create_web_app(health: Health, *, max_body_bytes: int) -> web.Application:
+    app = web.Application(client_max_size=max_body_bytes)
+    app[HEALTH] = health
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    return app
+
+
+async def _outbox_gauges(health: Health) -> dict[str, float]:
+    stats = await health.storage.outbox_stats(now=time.time())
+    health.metrics.outbox_depth.set(stats.depth)
+    health.metrics.outbox_failed.set(stats.failed)
+    health.metrics.outbox_age.set(stats.oldest_age)
+    return {"depth": stats.depth, "failed": stats.failed, "oldest_age": stats.oldest_age}
+
+
+async def healthz(request: web.Request) -> web.Response:
+    health = request.app[HEALTH]
+    try:
+        store_ok = await health.storage.ping()
+        outbox = await _outbox_gauges(health)
+    except Exception as exc:  # a health check reports a broken store, it does not crash
+        return web.json_response(
+            {"ok": False, "storage": f"unreachable: {type(exc).__name__}",
+             "channels": health.channels}, status=503)
+    body = {"ok": store_ok, "storage": "ok" if store_ok else "unreachable",
+            "outbox": outbox, "channels": health.channels}
+    return web.json_response(body, status=200 if store_ok else 503)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    health = request.app[HEALTH]
+    try:
+        await _outbox_gauges(health)
+    except Exception:
+        pass  # the counters are still worth serving when the store is down
+    return web.Response(body=generate_latest(health.metrics.registry),
+                        headers={"Content-Type": CONTENT_TYPE_LATEST})
+

@@ -1,0 +1,202 @@
+"""The abstract store. Backends implement the primitives; derived helpers live here once."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.models import (
+    Conversation,
+    ConversationKey,
+    Customer,
+    InboundMessage,
+    Ingested,
+    Job,
+    Lead,
+    Message,
+    NewJob,
+    OutboxStats,
+    Status,
+)
+
+JobPlan = Callable[[Conversation, Message, bool], Sequence[NewJob]]
+"""Given the stored conversation, message and whether the conversation was just opened,
+return the outbox jobs that relay the message. Called inside the ingest unit."""
+
+
+class BaseStorage(ABC):
+    """Base class for the bot's stores (SQLite embedded, Redis scale-out)."""
+
+    # -- lifecycle -----------------------------------------------------------------
+    @abstractmethod
+    async def ping(self) -> bool:
+        """:return: True when the store answers."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release connections."""
+
+    # -- dedupe --------------------------------------------------------------------
+    @abstractmethod
+    async def mark_seen(self, event_key: str, ttl: float) -> bool:
+        """
+        :param event_key: e.g. ``slack:Ev123`` or ``telegram:update:42``
+        :param ttl: seconds to remember the key
+        :return: True the first time the key is seen, False on redelivery
+        """
+
+    # -- ingest --------------------------------------------------------------------
+    @abstractmethod
+    async def ingest(
+        self, inbound: InboundMessage, *, now: datetime, plan: JobPlan, seen_ttl: float
+    ) -> Ingested | None:
+        """Store an inbound message as one unit: the customer (upserted), the
+        conversation (opened when the customer has none), the message, the outbox jobs
+        from ``plan`` and the event key. Concurrent first messages of one customer open
+        exactly one conversation.
+
+        :return: what was stored, or ``None`` when ``inbound.event_key`` was seen before
+        """
+
+    @abstractmethod
+    async def add_message(
+        self, message: Message, jobs: Callable[[Message], Sequence[NewJob]]
+    ) -> tuple[Message, tuple[int, ...]]:
+        """Store a new message (its ``id`` is assigned) and the jobs that deliver it, as one unit."""
+
+    # -- customers and conversations -------------------------------------------------
+    @abstractmethod
+    async def get_customer(self, key: ConversationKey) -> Customer | None: ...
+
+    @abstractmethod
+    async def get_conversation(self, conversation_id: int) -> Conversation | None: ...
+
+    @abstractmethod
+    async def current_conversation(self, key: ConversationKey) -> Conversation | None:
+        """:return: the customer's latest conversation, whatever its status"""
+
+    @abstractmethod
+    async def find_by_thread(self, slack_channel: str, thread_ts: str) -> Conversation | None: ...
+
+    @abstractmethod
+    async def save_conversation(self, conversation: Conversation) -> None:
+        """Persist every field of an existing conversation (thread mapping included)."""
+
+    @abstractmethod
+    async def list_conversations(self, status: Status | None = None) -> list[Conversation]: ...
+
+    # -- messages ----------------------------------------------------------------------
+    @abstractmethod
+    async def get_message(self, message_id: int) -> Message | None: ...
+
+    @abstractmethod
+    async def find_message_by_channel_id(
+        self, conversation_id: int, channel_message_id: str
+    ) -> Message | None: ...
+
+    @abstractmethod
+    async def find_message_by_slack_ts(self, slack_ts: str) -> Message | None: ...
+
+    @abstractmethod
+    async def save_message(self, message: Message) -> None:
+        """Persist every field of an existing message (ids both ways, delivery state)."""
+
+    @abstractmethod
+    async def list_messages(self, conversation_id: int) -> list[Message]:
+        """:return: the conversation's messages, oldest first"""
+
+    # -- outbox ---------------------------------------------------------------------------
+    @abstractmethod
+    async def enqueue(self, jobs: Sequence[NewJob], *, now: float) -> list[int]:
+        """Add jobs; a job whose ``dedupe_key`` is already queued is not added again.
+
+        :return: the ids of the jobs (existing ids for duplicates)
+        """
+
+    @abstractmethod
+    async def claim_jobs(self, *, now: float, lease: float, limit: int) -> list[Job]:
+        """Take up to ``limit`` due jobs for ``lease`` seconds. A job is due when its time
+        has come and no earlier job with the same ordering key is still queued or running.
+        A running job whose lease ran out (its worker died) is due again. Each call hands a
+        job to exactly one caller, across processes."""
+
+    @abstractmethod
+    async def complete_job(self, job: Job) -> bool:
+        """Remove a finished job. :return: False when the lease was lost to another worker."""
+
+    @abstractmethod
+    async def retry_job(
+        self, job: Job, *, due_at: float, error: str, count_attempt: bool = True
+    ) -> bool:
+        """Put a job back to run at ``due_at`` (a failure, or a wait for a rate limit)."""
+
+    @abstractmethod
+    async def fail_job(self, job: Job, *, error: str) -> bool:
+        """Mark a job failed for good; later jobs with its ordering key go ahead."""
+
+    @abstractmethod
+    async def get_job(self, job_id: int) -> Job | None: ...
+
+    @abstractmethod
+    async def outbox_stats(self, *, now: float) -> OutboxStats: ...
+
+    # -- rate limits -------------------------------------------------------------------------
+    @abstractmethod
+    async def take_token(self, bucket: str, *, rate: float, burst: float, now: float) -> float:
+        """Token bucket shared by every process on the store.
+
+        :return: 0 when a token was taken, else the seconds until one will be free
+        """
+
+    # -- leads, pools, settings -----------------------------------------------------------------
+    @abstractmethod
+    async def create_lead(self, lead: Lead) -> tuple[Lead, bool]:
+        """Store a lead with a new id, unless the conversation has one already.
+
+        :return: (the conversation's lead, True when it was created by this call)
+        """
+
+    @abstractmethod
+    async def get_lead(self, lead_id: int) -> Lead | None: ...
+
+    @abstractmethod
+    async def save_lead(self, lead: Lead) -> None: ...
+
+    @abstractmethod
+    async def list_leads(self) -> list[Lead]: ...
+
+    @abstractmethod
+    async def save_pool(self, name: str, members: Sequence[str]) -> None:
+        """Create or replace an owner pool; the round-robin cursor is kept."""
+
+    @abstractmethod
+    async def get_pool(self, name: str) -> list[str] | None: ...
+
+    @abstractmethod
+    async def delete_pool(self, name: str) -> bool: ...
+
+    @abstractmethod
+    async def list_pools(self) -> dict[str, list[str]]: ...
+
+    @abstractmethod
+    async def next_in_pool(self, name: str) -> str | None:
+        """Atomically advance the pool's cursor. :return: the member whose turn it is"""
+
+    @abstractmethod
+    async def get_setting(self, name: str) -> Any | None: ...
+
+    @abstractmethod
+    async def set_setting(self, name: str, value: Any) -> None:
+        """Store a JSON-serializable value; ``None`` removes it."""
+
+    # -- derived helpers ---------------------------------------------------------------------------
+    async def require_conversation(self, conversation_id: int) -> Conversation:
+        conversation = await self.get_conversation(conversation_id)
+        if conversation is None:
+            raise LookupError(f"conversation {conversation_id} does not exist")
+        return conversation
+
+    async def settings_dict(self, names: Sequence[str]) -> dict[str, Any]:
+        return {name: await self.get_setting(name) for name in names}

@@ -1,0 +1,123 @@
+"""Outbox, token buckets and seen keys on SQLite (a mixin of SqliteStorage)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+
+import aiosqlite
+
+from bot.models import Job, JobState, NewJob, OutboxStats
+from storage.sqlite_db import SqliteDb
+
+_CLAIM = """
+UPDATE outbox SET state = 'running', lease_until = :lease_until,
+                  lease_token = lower(hex(randomblob(8)))
+WHERE id IN (
+    SELECT j.id FROM outbox j
+    WHERE ((j.state = 'pending' AND j.due_at <= :now)
+           OR (j.state = 'running' AND j.lease_until <= :now))
+      AND (j.ordering_key = '' OR NOT EXISTS (
+            SELECT 1 FROM outbox p WHERE p.ordering_key = j.ordering_key
+              AND p.id < j.id AND p.state IN ('pending', 'running')))
+    ORDER BY j.due_at, j.id LIMIT :limit)
+RETURNING *
+"""
+
+
+def job_from_row(row: aiosqlite.Row) -> Job:
+    return Job(id=row["id"], kind=row["kind"], payload=json.loads(row["payload"]),
+               dedupe_key=row["dedupe_key"], ordering_key=row["ordering_key"],
+               state=JobState(row["state"]), attempts=row["attempts"], due_at=row["due_at"],
+               created_at=row["created_at"], lease_token=row["lease_token"],
+               last_error=row["last_error"])
+
+
+async def insert_jobs(conn: aiosqlite.Connection, jobs: Sequence[NewJob], now: float) -> list[int]:
+    ids = []
+    for job in jobs:
+        await conn.execute(
+            "INSERT INTO outbox (kind, payload, dedupe_key, ordering_key, state, due_at,"
+            " created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING",
+            (job.kind, json.dumps(dict(job.payload)), job.dedupe_key, job.ordering_key,
+             now + job.delay, now))
+        row = await (await conn.execute(
+            "SELECT id FROM outbox WHERE dedupe_key = ?", (job.dedupe_key,))).fetchone()
+        ids.append(row[0])
+    return ids
+
+
+async def mark_seen_in(conn: aiosqlite.Connection, event_key: str, ttl: float) -> bool:
+    now = time.time()
+    cursor = await conn.execute(
+        "INSERT INTO seen (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
+        " SET expires_at = excluded.expires_at WHERE seen.expires_at <= ?",
+        (event_key, now + ttl, now))
+    return cursor.rowcount == 1
+
+
+class SqliteOutboxMixin:
+    db: SqliteDb
+
+    async def mark_seen(self, event_key: str, ttl: float) -> bool:
+        async with self.db.tx() as conn:
+            return await mark_seen_in(conn, event_key, ttl)
+
+    async def enqueue(self, jobs: Sequence[NewJob], *, now: float) -> list[int]:
+        async with self.db.tx() as conn:
+            return await insert_jobs(conn, jobs, now)
+
+    async def claim_jobs(self, *, now: float, lease: float, limit: int) -> list[Job]:
+        async with self.db.tx() as conn:
+            cursor = await conn.execute(
+                _CLAIM, {"now": now, "lease_until": now + lease, "limit": limit})
+            return sorted(map(job_from_row, await cursor.fetchall()), key=lambda j: j.id)
+
+    async def complete_job(self, job: Job) -> bool:
+        return await self.db.write(
+            "DELETE FROM outbox WHERE id = ? AND lease_token = ? AND state = 'running'",
+            (job.id, job.lease_token)) == 1
+
+    async def retry_job(
+        self, job: Job, *, due_at: float, error: str, count_attempt: bool = True
+    ) -> bool:
+        return await self.db.write(
+            "UPDATE outbox SET state = 'pending', due_at = ?, last_error = ?,"
+            " attempts = attempts + ?, lease_token = ''"
+            " WHERE id = ? AND lease_token = ? AND state = 'running'",
+            (due_at, error, int(count_attempt), job.id, job.lease_token)) == 1
+
+    async def fail_job(self, job: Job, *, error: str) -> bool:
+        # The dedupe key is freed so the same work can be asked for again later.
+        return await self.db.write(
+            "UPDATE outbox SET state = 'failed', last_error = ?, attempts = attempts + 1,"
+            " dedupe_key = dedupe_key || '#failed#' || id, lease_token = ''"
+            " WHERE id = ? AND lease_token = ? AND state = 'running'",
+            (error, job.id, job.lease_token)) == 1
+
+    async def get_job(self, job_id: int) -> Job | None:
+        row = await self.db.fetchone("SELECT * FROM outbox WHERE id = ?", (job_id,))
+        return job_from_row(row) if row else None
+
+    async def outbox_stats(self, *, now: float) -> OutboxStats:
+        row = await self.db.fetchone(
+            "SELECT SUM(state != 'failed'), SUM(state = 'failed'),"
+            " MIN(CASE WHEN state != 'failed' THEN created_at END) FROM outbox")
+        assert row is not None
+        oldest = row[2]
+        return OutboxStats(depth=row[0] or 0, failed=row[1] or 0,
+                           oldest_age=now - oldest if oldest is not None else 0.0)
+
+    async def take_token(self, bucket: str, *, rate: float, burst: float, now: float) -> float:
+        async with self.db.tx() as conn:
+            row = await (await conn.execute(
+                "SELECT tokens, ts FROM buckets WHERE name = ?", (bucket,))).fetchone()
+            tokens = burst if row is None else min(burst, row[0] + max(0.0, now - row[1]) * rate)
+            wait = 0.0 if tokens >= 1 else (1 - tokens) / rate
+            tokens = tokens - 1 if tokens >= 1 else tokens
+            await conn.execute(
+                "INSERT INTO buckets (name, tokens, ts) VALUES (?, ?, ?) ON CONFLICT (name)"
+                " DO UPDATE SET tokens = excluded.tokens, ts = excluded.ts",
+                (bucket, tokens, now))
+            return wait

@@ -1,0 +1,41 @@
+"""Versioned SQLite schema. Each entry migrates from the previous version; never edit one
+that has shipped, append a new one."""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: the initial schema
+    """
+    CREATE TABLE customers (
+        channel TEXT NOT NULL, chat_id TEXT NOT NULL, doc TEXT NOT NULL,
+        PRIMARY KEY (channel, chat_id));
+    CREATE TABLE conversations (
+        id INTEGER PRIMARY KEY, channel TEXT NOT NULL, chat_id TEXT NOT NULL,
+        status TEXT NOT NULL, slack_channel TEXT NOT NULL, thread_ts TEXT NOT NULL,
+        doc TEXT NOT NULL);
+    CREATE INDEX conversations_by_key ON conversations (channel, chat_id, id);
+    CREATE INDEX conversations_by_thread ON conversations (slack_channel, thread_ts);
+    CREATE INDEX conversations_by_status ON conversations (status, id);
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY, conversation_id INTEGER NOT NULL,
+        channel_message_id TEXT NOT NULL, slack_ts TEXT NOT NULL, doc TEXT NOT NULL);
+    CREATE INDEX messages_by_conversation ON messages (conversation_id, id);
+    CREATE INDEX messages_by_channel_id ON messages (conversation_id, channel_message_id);
+    CREATE INDEX messages_by_slack_ts ON messages (slack_ts) WHERE slack_ts != '';
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY, kind TEXT NOT NULL, payload TEXT NOT NULL,
+        dedupe_key TEXT NOT NULL UNIQUE, ordering_key TEXT NOT NULL, state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0, due_at REAL NOT NULL, created_at REAL NOT NULL,
+        lease_until REAL NOT NULL DEFAULT 0, lease_token TEXT NOT NULL DEFAULT '',
+        last_error TEXT NOT NULL DEFAULT '');
+    CREATE INDEX outbox_due ON outbox (state, due_at);
+    CREATE INDEX outbox_order ON outbox (ordering_key, id);
+    CREATE TABLE seen (key TEXT PRIMARY KEY, expires_at REAL NOT NULL);
+    CREATE TABLE buckets (name TEXT PRIMARY KEY, tokens REAL NOT NULL, ts REAL NOT NULL);
+    CREATE TABLE leads (
+        id INTEGER PRIMARY KEY, conversation_id INTEGER NOT NULL UNIQUE, doc TEXT NOT NULL);
+    CREATE TABLE pools (name TEXT PRIMARY KEY, members TEXT NOT NULL,
+                        cursor INTEGER NOT NULL DEFAULT 0);
+    CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+]

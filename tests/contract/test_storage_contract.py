@@ -1,0 +1,233 @@
+"""One behaviour contract, run against every storage backend."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.models import Delivery, JobState, Status
+from storage.base import BaseStorage
+from tests.support.factories import T0, inbound, job, lead, out_message, relay_plan
+
+TTL = 3600.0
+
+
+async def _ingest(storage: BaseStorage, *args: str, **kw: str):  # type: ignore[no-untyped-def]
+    return await storage.ingest(inbound(*args, **kw), now=T0, plan=relay_plan, seen_ttl=TTL)
+
+
+async def test_first_message_opens_conversation_with_relay_job(storage: BaseStorage) -> None:
+    got = await _ingest(storage, "42", "1", "hello")
+    assert got is not None and got.opened
+    assert got.conversation.status is Status.NEW
+    assert got.conversation.last_customer_at == T0
+    assert got.message.text == "hello" and got.message.id > 0
+    stored_job = await storage.get_job(got.job_ids[0])
+    assert stored_job is not None and stored_job.payload == {"message_id": got.message.id}
+    customer = await storage.get_customer(got.conversation.key)
+    assert customer is not None and customer.name == "Ann Lee"
+
+
+async def test_later_messages_join_the_conversation(storage: BaseStorage) -> None:
+    first = await _ingest(storage, "42", "1")
+    second = await _ingest(storage, "42", "2", "again")
+    other = await _ingest(storage, "43", "1")
+    assert first and second and other
+    assert not second.opened and second.conversation.id == first.conversation.id
+    assert other.opened and other.conversation.id != first.conversation.id
+    texts = [m.text for m in await storage.list_messages(first.conversation.id)]
+    assert texts == ["hello", "again"]
+
+
+async def test_redelivered_event_is_stored_once(storage: BaseStorage) -> None:
+    assert await _ingest(storage, "42", "1") is not None
+    assert await _ingest(storage, "42", "1") is None
+    conv = await storage.current_conversation(inbound().key)
+    assert conv is not None and len(await storage.list_messages(conv.id)) == 1
+    assert (await storage.outbox_stats(now=0)).depth == 1
+
+
+async def test_concurrent_first_messages_open_one_conversation(storage: BaseStorage) -> None:
+    results = await asyncio.gather(*(_ingest(storage, "7", str(i)) for i in range(20)))
+    assert sum(1 for r in results if r and r.opened) == 1
+    assert len({r.conversation.id for r in results if r}) == 1
+    assert len(await storage.list_conversations()) == 1
+
+
+async def test_thread_mapping_and_fields_persist(storage: BaseStorage) -> None:
+    got = await _ingest(storage, "42", "1")
+    assert got is not None
+    conv = got.conversation
+    conv.slack_channel, conv.thread_ts, conv.assignee = "C1", "1700000000.000001", "U5"
+    conv.status, conv.extra = Status.ACTIVE, {"decline_reason": "spam"}
+    await storage.save_conversation(conv)
+    found = await storage.find_by_thread("C1", "1700000000.000001")
+    assert found == conv
+    assert await storage.find_by_thread("C1", "1.2") is None
+    assert [c.id for c in await storage.list_conversations(Status.ACTIVE)] == [conv.id]
+    assert await storage.list_conversations(Status.NEW) == []
+
+
+async def test_message_ids_both_ways(storage: BaseStorage) -> None:
+    got = await _ingest(storage, "42", "99")
+    assert got is not None
+    msg = got.message
+    msg.slack_ts, msg.delivery = "1700000000.000200", Delivery.DELIVERED
+    await storage.save_message(msg)
+    assert await storage.find_message_by_slack_ts("1700000000.000200") == msg
+    assert await storage.find_message_by_channel_id(msg.conversation_id, "99") == msg
+    assert await storage.find_message_by_channel_id(msg.conversation_id, "100") is None
+
+
+async def test_add_message_with_jobs_is_one_unit(storage: BaseStorage) -> None:
+    got = await _ingest(storage, "42", "1")
+    assert got is not None
+    msg, job_ids = await storage.add_message(
+        out_message(got.conversation.id),
+        lambda m: [job(1000 + m.id, ordering_key="conv:1")],
+    )
+    assert msg.id > 0 and len(job_ids) == 1
+    assert (await storage.get_message(msg.id)) == msg
+    assert await storage.find_message_by_slack_ts(msg.slack_ts) == msg
+
+
+async def test_mark_seen_once_and_expiry(storage: BaseStorage) -> None:
+    assert await storage.mark_seen("slack:Ev1", TTL)
+    assert not await storage.mark_seen("slack:Ev1", TTL)
+    assert await storage.mark_seen("slack:Ev2", 0.05)
+    await asyncio.sleep(1.1)  # Redis expiry has a one-second grain in its reporting
+    assert await storage.mark_seen("slack:Ev2", TTL)
+
+
+async def test_enqueue_is_idempotent_by_dedupe_key(storage: BaseStorage) -> None:
+    first = await storage.enqueue([job(1)], now=0)
+    again = await storage.enqueue([job(1)], now=0)
+    assert first == again
+    assert (await storage.outbox_stats(now=0)).depth == 1
+
+
+async def test_claim_respects_due_time_and_lease(storage: BaseStorage) -> None:
+    await storage.enqueue([job(1), job(2, delay=10)], now=100)
+    claimed = await storage.claim_jobs(now=100, lease=30, limit=10)
+    assert [j.payload["n"] for j in claimed] == [1]
+    assert claimed[0].state is JobState.RUNNING
+    assert await storage.claim_jobs(now=105, lease=30, limit=10) == []
+    # the worker died: after the lease the job is handed out again, with a new token
+    again = await storage.claim_jobs(now=131, lease=30, limit=10)
+    assert sorted(j.payload["n"] for j in again) == [1, 2]
+    stale = claimed[0]
+    assert not await storage.complete_job(stale)
+    fresh = next(j for j in again if j.payload["n"] == 1)
+    assert await storage.complete_job(fresh)
+    assert await storage.get_job(fresh.id) is None
+
+
+async def test_ordering_key_runs_jobs_one_at_a_time_in_order(storage: BaseStorage) -> None:
+    await storage.enqueue([job(1, "c"), job(2, "c"), job(3, "d")], now=0)
+    first = await storage.claim_jobs(now=0, lease=30, limit=10)
+    assert sorted(j.payload["n"] for j in first) == [1, 3]
+    assert await storage.claim_jobs(now=0, lease=30, limit=10) == []
+    one = next(j for j in first if j.payload["n"] == 1)
+    await storage.retry_job(one, due_at=5, error="429")
+    assert await storage.claim_jobs(now=1, lease=30, limit=10) == []  # 2 waits behind 1
+    one_again = await storage.claim_jobs(now=5, lease=30, limit=10)
+    assert [j.payload["n"] for j in one_again] == [1]
+    assert one_again[0].attempts == 1 and one_again[0].last_error == "429"
+    await storage.complete_job(one_again[0])
+    assert [j.payload["n"] for j in await storage.claim_jobs(now=5, lease=30, limit=10)] == [2]
+
+
+async def test_failed_job_lets_the_queue_go_on(storage: BaseStorage) -> None:
+    await storage.enqueue([job(1, "c"), job(2, "c")], now=0)
+    (one,) = await storage.claim_jobs(now=0, lease=30, limit=10)
+    assert await storage.fail_job(one, error="blocked by the user")
+    failed = await storage.get_job(one.id)
+    assert failed is not None and failed.state is JobState.FAILED
+    assert failed.last_error == "blocked by the user"
+    assert [j.payload["n"] for j in await storage.claim_jobs(now=0, lease=30, limit=10)] == [2]
+    stats = await storage.outbox_stats(now=0)
+    assert stats.failed == 1 and stats.depth == 1
+
+
+async def test_rate_limit_wait_does_not_count_an_attempt(storage: BaseStorage) -> None:
+    await storage.enqueue([job(1)], now=0)
+    (one,) = await storage.claim_jobs(now=0, lease=30, limit=1)
+    await storage.retry_job(one, due_at=1, error="", count_attempt=False)
+    (again,) = await storage.claim_jobs(now=1, lease=30, limit=1)
+    assert again.attempts == 0
+
+
+async def test_outbox_stats_depth_and_age(storage: BaseStorage) -> None:
+    await storage.enqueue([job(1), job(2)], now=100)
+    stats = await storage.outbox_stats(now=160)
+    assert stats.depth == 2 and stats.oldest_age == 60
+
+
+async def test_concurrent_claims_hand_each_job_out_once(storage: BaseStorage) -> None:
+    await storage.enqueue([job(n, ordering_key=f"k{n % 7}") for n in range(200)], now=0)
+    seen: list[int] = []
+
+    async def worker() -> None:
+        while True:
+            got = await storage.claim_jobs(now=0, lease=60, limit=5)
+            if not got:
+                if (await storage.outbox_stats(now=0)).depth == 0:
+                    return
+                await asyncio.sleep(0.001)
+                continue
+            for j in got:
+                seen.append(j.payload["n"])
+                assert await storage.complete_job(j)
+
+    await asyncio.wait_for(asyncio.gather(*(worker() for _ in range(4))), timeout=60)
+    assert sorted(seen) == list(range(200))
+
+
+async def test_token_bucket(storage: BaseStorage) -> None:
+    grants = [await storage.take_token("slack:C1", rate=1, burst=3, now=10) for _ in range(4)]
+    assert grants[:3] == [0, 0, 0] and grants[3] > 0
+    assert await storage.take_token("slack:C2", rate=1, burst=3, now=10) == 0
+    assert await storage.take_token("slack:C1", rate=1, burst=3, now=11) == 0
+
+
+async def test_one_lead_per_conversation(storage: BaseStorage) -> None:
+    made, created = await storage.create_lead(lead(5))
+    again, created_again = await storage.create_lead(lead(5, owner="U2"))
+    assert created and not created_again and again == made and made.id > 0
+    made.status, made.activity = "Contacted", [{"kind": "note", "text": "called"}]
+    await storage.save_lead(made)
+    assert await storage.get_lead(made.id) == made
+    other, _ = await storage.create_lead(lead(6))
+    assert [x.id for x in await storage.list_leads()] == [made.id, other.id]
+
+
+async def test_concurrent_lead_creation_makes_one(storage: BaseStorage) -> None:
+    results = await asyncio.gather(*(storage.create_lead(lead(8)) for _ in range(10)))
+    assert sum(created for _, created in results) == 1
+    assert len({made.id for made, _ in results}) == 1
+
+
+async def test_pools_round_robin(storage: BaseStorage) -> None:
+    await storage.save_pool("sales", ["U1", "U2", "U3"])
+    turns = [await storage.next_in_pool("sales") for _ in range(7)]
+    assert turns == ["U1", "U2", "U3", "U1", "U2", "U3", "U1"]
+    assert await storage.next_in_pool("nope") is None
+    assert await storage.list_pools() == {"sales": ["U1", "U2", "U3"]}
+    assert await storage.delete_pool("sales") and await storage.get_pool("sales") is None
+
+
+async def test_pool_turns_are_fair_under_concurrency(storage: BaseStorage) -> None:
+    await storage.save_pool("sales", ["A", "B", "C"])
+    turns = await asyncio.gather(*(storage.next_in_pool("sales") for _ in range(30)))
+    assert sorted(turns) == sorted(["A", "B", "C"] * 10)
+
+
+async def test_settings_round_trip(storage: BaseStorage) -> None:
+    assert await storage.get_setting("hours") is None
+    await storage.set_setting("hours", {"mon": ["09:00", "18:00"]})
+    assert await storage.get_setting("hours") == {"mon": ["09:00", "18:00"]}
+    await storage.set_setting("hours", None)
+    assert await storage.get_setting("hours") is None
+
+
+async def test_ping(storage: BaseStorage) -> None:
+    assert await storage.ping()

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from bot.config import Settings
+from bot.errors import ConfigError
+
+
+def test_no_variables_gives_a_working_default() -> None:
+    s = Settings.from_env({})
+    assert s.port == 8080 and s.host == "0.0.0.0"
+    assert s.storage_url == "sqlite:///data/bot.sqlite3"
+    assert not s.telegram.enabled and not s.slack.enabled and s.crm.kind == "builtin"
+
+
+def test_full_configuration_is_read() -> None:
+    s = Settings.from_env({
+        "TELEGRAM_BOT_TOKEN": "42:abc_DEF", "TELEGRAM_API_BASE": "http://127.0.0.1:9/",
+        "TELEGRAM_WEBHOOK_URL": "https://bot.example/telegram/webhook",
+        "TELEGRAM_WEBHOOK_SECRET": "s3cr-et", "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "sig", "SLACK_CHANNEL": "C1", "SLACK_API_BASE": "http://h/api",
+        "SLACK_MANAGERS": "U1, U2", "SLACK_OPERATORS": "U3", "PORT": "9000",
+        "STORAGE_URL": "redis://localhost:6379/0"})
+    assert s.telegram.api_base == "http://127.0.0.1:9"
+    assert s.slack.api_base == "http://h/api/"
+    assert s.slack.managers == {"U1", "U2"} and s.slack.operators == {"U3"}
+    assert s.port == 9000 and not s.slack.socket_mode
+
+
+def test_every_problem_is_listed_at_once() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"PORT": "http", "TELEGRAM_BOT_TOKEN": "nope", "CRM": "zoho",
+                           "SLACK_BOT_TOKEN": "xoxb-1", "STORAGE_URL": "mysql://x"})
+    text = "\n".join(caught.value.problems)
+    for name in ("PORT", "TELEGRAM_BOT_TOKEN", "CRM", "SLACK_CHANNEL", "SLACK_SIGNING_SECRET",
+                 "STORAGE_URL"):
+        assert name in text
+    assert len(caught.value.problems) == 6
+
+
+def test_socket_mode_needs_no_signing_secret() -> None:
+    s = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1",
+                           "SLACK_CHANNEL": "C1"})
+    assert s.slack.socket_mode
+
+
+def test_secrets_never_show_in_repr() -> None:
+    s = Settings.from_env({"TELEGRAM_BOT_TOKEN": "42:verysecret"})
+    assert "verysecret" not in repr(s)
+
+
+def test_misconfiguration_exits_2_with_one_message_and_no_traceback(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = {"PATH": "/usr/bin:/bin", "PORT": "x", "CRM": "nope"}
+    proc = subprocess.run([sys.executable, "-m", "bot"], cwd=str(tmp_path),
+                          env={**env, "PYTHONPATH": str(_root())}, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "PORT" in proc.stderr and "CRM" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def _root() -> str:
+    from pathlib import Path
+
+    return str(Path(__file__).resolve().parents[2])
