@@ -11,6 +11,7 @@ from bot.models import (
     Conversation,
     ConversationKey,
     Customer,
+    Direction,
     InboundMessage,
     Ingested,
     Job,
@@ -24,6 +25,15 @@ from bot.models import (
 JobPlan = Callable[[Conversation, Message, bool], Sequence[NewJob]]
 """Given the stored conversation, message and whether the conversation was just opened,
 return the outbox jobs that relay the message. Called inside the ingest unit."""
+
+
+def inbound_message(inbound: InboundMessage, *, conversation_id: int, now: datetime,
+                    message_id: int = 0) -> Message:
+    """The stored form of a customer's message (both backends build it the same way)."""
+    return Message(id=message_id, conversation_id=conversation_id, direction=Direction.IN,
+                   author=inbound.customer.name, created_at=now, text=inbound.text,
+                   attachments=inbound.attachments, channel_message_id=inbound.message_id,
+                   album_id=inbound.album_id)
 
 
 class BaseStorage(ABC):

@@ -13,7 +13,6 @@ from bot.models import (
     Conversation,
     ConversationKey,
     Customer,
-    Direction,
     InboundMessage,
     Ingested,
     Lead,
@@ -22,7 +21,7 @@ from bot.models import (
     Status,
 )
 from storage import codec
-from storage.base import BaseStorage, JobPlan
+from storage.base import BaseStorage, JobPlan, inbound_message
 from storage.sqlite_db import SqliteDb, path_from_url
 from storage.sqlite_outbox import SqliteOutboxMixin, insert_jobs, mark_seen_in
 
@@ -101,11 +100,8 @@ class SqliteStorage(SqliteOutboxMixin, BaseStorage):
                 (inbound.key.channel, inbound.key.chat_id,
                  codec.dumps(codec.customer_doc(inbound.customer))))
             conv, opened = await _open_or_touch(conn, inbound, now)
-            msg = await _insert_message(conn, Message(
-                id=0, conversation_id=conv.id, direction=Direction.IN,
-                author=inbound.customer.name, created_at=now, text=inbound.text,
-                attachments=inbound.attachments, channel_message_id=inbound.message_id,
-                album_id=inbound.album_id))
+            msg = await _insert_message(
+                conn, inbound_message(inbound, conversation_id=conv.id, now=now))
             job_ids = await insert_jobs(conn, plan(conv, msg, opened), now.timestamp())
         return Ingested(conversation=conv, message=msg, opened=opened, job_ids=tuple(job_ids))
 

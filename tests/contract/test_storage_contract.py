@@ -27,6 +27,12 @@ async def test_first_message_opens_conversation_with_relay_job(storage: BaseStor
     assert customer is not None and customer.name == "Ann Lee"
 
 
+async def test_album_id_is_kept(storage: BaseStorage) -> None:
+    got = await storage.ingest(inbound(album_id="A1"), now=T0, plan=relay_plan, seen_ttl=TTL)
+    assert got is not None and got.message.album_id == "A1"
+    assert (await storage.list_messages(got.conversation.id))[0].album_id == "A1"
+
+
 async def test_later_messages_join_the_conversation(storage: BaseStorage) -> None:
     first = await _ingest(storage, "42", "1")
     second = await _ingest(storage, "42", "2", "again")

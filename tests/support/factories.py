@@ -20,11 +20,13 @@ T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 def inbound(chat_id: str = "42", message_id: str = "1", text: str = "hello", *,
-            event_key: str | None = None, name: str = "Ann Lee") -> InboundMessage:
+            event_key: str | None = None, name: str = "Ann Lee",
+            album_id: str = "") -> InboundMessage:
     customer = Customer(ConversationKey("telegram", chat_id), name=name, username="ann",
                         language="en")
     return InboundMessage(customer=customer, message_id=message_id, text=text, sent_at=T0,
-                          event_key=event_key or f"telegram:{chat_id}:{message_id}")
+                          event_key=event_key or f"telegram:{chat_id}:{message_id}",
+                          album_id=album_id)
 
 
 def relay_plan(conv: Conversation, msg: Message, opened: bool) -> Sequence[NewJob]:

@@ -1,0 +1,288 @@
+"""RedisStorage: the scale-out store. JSON documents; Lua scripts for every read-modify-write."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, TypeVar
+
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+from redis.exceptions import RedisError
+
+from bot.models import (
+    Conversation,
+    ConversationKey,
+    Customer,
+    InboundMessage,
+    Ingested,
+    Lead,
+    Message,
+    NewJob,
+    Status,
+)
+from storage import codec
+from storage import redis_scripts as lua
+from storage.base import BaseStorage, JobPlan, inbound_message
+from storage.redis_outbox import SCRIPTS, RedisOutboxMixin, to_json
+from storage.redis_scripts import (
+    CONV,
+    CONV_BY_KEY,
+    CONV_BY_THREAD,
+    CONVS,
+    CUSTOMER,
+    LEAD,
+    LEAD_BY_CONV,
+    LEADS,
+    LOCK,
+    MSG,
+    MSG_BY_CHANNEL_ID,
+    MSG_BY_TS,
+    MSGS,
+    POOL,
+    POOL_CURSOR,
+    POOLS,
+    SEEN,
+    SEQ,
+    SETTINGS,
+)
+
+T = TypeVar("T")
+Doc = dict[str, Any]
+
+
+def _ms(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
+
+
+class RedisStorage(RedisOutboxMixin, BaseStorage):
+    def __init__(self, *, redis: Redis, prefix: str = "bot") -> None:
+        self._redis = redis
+        self._prefix = prefix
+        self._lua = {src: redis.register_script(src) for src in SCRIPTS}
+
+    @classmethod
+    async def from_url(cls, url: str, *, prefix: str = "bot") -> RedisStorage:
+        return cls(redis=Redis.from_url(url, decode_responses=True), prefix=prefix)
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._redis.ping())
+        except (RedisError, OSError):
+            return False
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+    async def drop_everything(self) -> None:
+        pattern = re.sub(r"([*?\[\]\\])", r"\\\1", self._prefix) + ":*"
+        keys = [key async for key in self._redis.scan_iter(match=pattern, count=1000)]
+        for start in range(0, len(keys), 500):
+            await self._redis.delete(*keys[start:start + 500])
+
+    # -- documents and indexes -----------------------------------------------------------
+    async def _load(self, from_doc: Callable[[Any], T], *parts: str | int) -> T | None:
+        raw = await self._redis.get(self._k(*parts))
+        return None if raw is None else from_doc(json.loads(raw))
+
+    async def _follow(self, index: str, from_doc: Callable[[Doc], T], kind: str) -> T | None:
+        ident = await self._redis.get(index)
+        return None if ident is None else await self._load(from_doc, kind, ident)
+
+    async def _load_listed(self, ids_key: str, from_doc: Callable[[Doc], T], kind: str) -> list[T]:
+        ids = await self._redis.lrange(ids_key, 0, -1)
+        if not ids:
+            return []
+        raws = await self._redis.mget([self._k(kind, ident) for ident in ids])
+        return [from_doc(json.loads(raw)) for raw in raws if raw is not None]
+
+    async def _next_id(self, kind: str) -> int:
+        return int(await self._redis.incr(self._k(SEQ, kind)))
+
+    def _transaction(self) -> Pipeline:
+        return self._redis.pipeline(transaction=True)
+
+    def _put_conversation(self, pipe: Pipeline, conv: Conversation, *, new: bool) -> None:
+        pipe.set(self._k(CONV, conv.id), codec.dumps(codec.conversation_doc(conv)))
+        if conv.thread_ts:
+            pipe.set(self._k(CONV_BY_THREAD, conv.slack_channel, conv.thread_ts), conv.id)
+        if new:
+            pipe.set(self._k(CONV_BY_KEY, str(conv.key)), conv.id)
+            pipe.rpush(self._k(CONVS), conv.id)
+
+    def _put_message(self, pipe: Pipeline, msg: Message, *, new: bool) -> None:
+        pipe.set(self._k(MSG, msg.id), codec.dumps(codec.message_doc(msg)))
+        if new:
+            pipe.rpush(self._k(MSGS, msg.conversation_id), msg.id)
+        if msg.slack_ts:
+            pipe.set(self._k(MSG_BY_TS, msg.slack_ts), msg.id)
+        if msg.channel_message_id:
+            index = self._k(MSG_BY_CHANNEL_ID, msg.conversation_id, msg.channel_message_id)
+            pipe.set(index, msg.id)
+
+    # -- dedupe and ingest ---------------------------------------------------------------
+    async def mark_seen(self, event_key: str, ttl: float) -> bool:
+        return bool(await self._redis.set(self._k(SEEN, event_key), 1, nx=True, px=_ms(ttl)))
+
+    async def ingest(
+        self, inbound: InboundMessage, *, now: datetime, plan: JobPlan, seen_ttl: float
+    ) -> Ingested | None:
+        lock = self._redis.lock(self._k(LOCK, CUSTOMER, str(inbound.key)), timeout=30,
+                                blocking_timeout=30, sleep=0.01)
+        async with lock:
+            if await self._redis.exists(self._k(SEEN, inbound.event_key)):
+                return None
+            return await self._ingest_locked(inbound, now, plan, seen_ttl)
+
+    async def _ingest_locked(
+        self, inbound: InboundMessage, now: datetime, plan: JobPlan, seen_ttl: float
+    ) -> Ingested:
+        conv, opened = await self._conversation_for(inbound.key, now)
+        conv.last_customer_at, conv.operator_streak = now, 0
+        msg = await self._inbound_message(conv.id, inbound, now)
+        jobs = plan(conv, msg, opened)
+        pipe = self._transaction()
+        pipe.set(self._k(SEEN, inbound.event_key), 1, px=_ms(seen_ttl))
+        pipe.set(self._k(CUSTOMER, str(inbound.key)),
+                 codec.dumps(codec.customer_doc(inbound.customer)))
+        self._put_conversation(pipe, conv, new=opened)
+        self._put_message(pipe, msg, new=True)
+        job_ids = await self._commit(pipe, jobs, now.timestamp())
+        return Ingested(conversation=conv, message=msg, opened=opened, job_ids=job_ids)
+
+    async def _conversation_for(
+        self, key: ConversationKey, now: datetime
+    ) -> tuple[Conversation, bool]:
+        current = await self.current_conversation(key)
+        if current is not None:
+            return current, False
+        conv_id = await self._next_id(CONV)
+        return Conversation(id=conv_id, key=key, status=Status.NEW, created_at=now), True
+
+    async def _inbound_message(
+        self, conversation_id: int, inbound: InboundMessage, now: datetime
+    ) -> Message:
+        return inbound_message(inbound, conversation_id=conversation_id, now=now,
+                               message_id=await self._next_id(MSG))
+
+    async def add_message(
+        self, message: Message, jobs: Callable[[Message], Sequence[NewJob]]
+    ) -> tuple[Message, tuple[int, ...]]:
+        msg = replace(message, id=await self._next_id(MSG))
+        new_jobs = jobs(msg)
+        pipe = self._transaction()
+        self._put_message(pipe, msg, new=True)
+        return msg, await self._commit(pipe, new_jobs, msg.created_at.timestamp())
+
+    # -- customers and conversations -----------------------------------------------------
+    async def get_customer(self, key: ConversationKey) -> Customer | None:
+        return await self._load(codec.customer_from, CUSTOMER, str(key))
+
+    async def get_conversation(self, conversation_id: int) -> Conversation | None:
+        return await self._load(codec.conversation_from, CONV, conversation_id)
+
+    async def current_conversation(self, key: ConversationKey) -> Conversation | None:
+        return await self._follow(self._k(CONV_BY_KEY, str(key)), codec.conversation_from, CONV)
+
+    async def find_by_thread(self, slack_channel: str, thread_ts: str) -> Conversation | None:
+        index = self._k(CONV_BY_THREAD, slack_channel, thread_ts)
+        conv = await self._follow(index, codec.conversation_from, CONV)
+        # The index is never cleaned up when a conversation moves threads; check it holds.
+        if conv is None or (conv.slack_channel, conv.thread_ts) != (slack_channel, thread_ts):
+            return None
+        return conv
+
+    async def save_conversation(self, conversation: Conversation) -> None:
+        pipe = self._transaction()
+        self._put_conversation(pipe, conversation, new=False)
+        await pipe.execute()
+
+    async def list_conversations(self, status: Status | None = None) -> list[Conversation]:
+        convs = await self._load_listed(self._k(CONVS), codec.conversation_from, CONV)
+        return [conv for conv in convs if status is None or conv.status is status]
+
+    # -- messages ------------------------------------------------------------------------
+    async def get_message(self, message_id: int) -> Message | None:
+        return await self._load(codec.message_from, MSG, message_id)
+
+    async def find_message_by_channel_id(
+        self, conversation_id: int, channel_message_id: str
+    ) -> Message | None:
+        index = self._k(MSG_BY_CHANNEL_ID, conversation_id, channel_message_id)
+        msg = await self._follow(index, codec.message_from, MSG)
+        return msg if msg is not None and msg.channel_message_id == channel_message_id else None
+
+    async def find_message_by_slack_ts(self, slack_ts: str) -> Message | None:
+        msg = await self._follow(self._k(MSG_BY_TS, slack_ts), codec.message_from, MSG)
+        return msg if msg is not None and msg.slack_ts == slack_ts else None
+
+    async def save_message(self, message: Message) -> None:
+        pipe = self._transaction()
+        self._put_message(pipe, message, new=False)
+        await pipe.execute()
+
+    async def list_messages(self, conversation_id: int) -> list[Message]:
+        return await self._load_listed(self._k(MSGS, conversation_id), codec.message_from, MSG)
+
+    # -- leads, pools, settings ----------------------------------------------------------
+    async def create_lead(self, lead: Lead) -> tuple[Lead, bool]:
+        # Checked first so that asking twice does not burn a lead id.
+        existing = await self._follow(self._k(LEAD_BY_CONV, lead.conversation_id),
+                                      codec.lead_from, LEAD)
+        if existing is not None:
+            return existing, False
+        made = replace(lead, id=await self._next_id(LEAD))
+        keys = [self._k(LEAD_BY_CONV, lead.conversation_id), self._k(LEAD, made.id),
+                self._k(LEADS)]
+        args = [made.id, codec.dumps(codec.lead_doc(made)), self._k(LEAD, "")]
+        created, doc = await self._lua[lua.CREATE_LEAD](keys=keys, args=args)
+        return (made, True) if created else (codec.lead_from(json.loads(doc)), False)
+
+    async def get_lead(self, lead_id: int) -> Lead | None:
+        return await self._load(codec.lead_from, LEAD, lead_id)
+
+    async def save_lead(self, lead: Lead) -> None:
+        await self._redis.set(self._k(LEAD, lead.id), codec.dumps(codec.lead_doc(lead)))
+
+    async def list_leads(self) -> list[Lead]:
+        return await self._load_listed(self._k(LEADS), codec.lead_from, LEAD)
+
+    async def save_pool(self, name: str, members: Sequence[str]) -> None:
+        pipe = self._transaction()
+        pipe.set(self._k(POOL, name), to_json(list(members)))
+        pipe.sadd(self._k(POOLS), name)
+        await pipe.execute()
+
+    async def get_pool(self, name: str) -> list[str] | None:
+        return await self._load(list, POOL, name)
+
+    async def delete_pool(self, name: str) -> bool:
+        pipe = self._transaction()
+        pipe.delete(self._k(POOL, name))
+        pipe.delete(self._k(POOL_CURSOR, name))
+        pipe.srem(self._k(POOLS), name)
+        deleted, _, _ = await pipe.execute()
+        return bool(deleted)
+
+    async def list_pools(self) -> dict[str, list[str]]:
+        names = sorted(await self._redis.smembers(self._k(POOLS)))
+        raws = await self._redis.mget([self._k(POOL, name) for name in names]) if names else []
+        return {name: json.loads(raw) for name, raw in zip(names, raws) if raw is not None}
+
+    async def next_in_pool(self, name: str) -> str | None:
+        script = self._lua[lua.NEXT_IN_POOL]
+        turn = await script(keys=[self._k(POOL, name), self._k(POOL_CURSOR, name)])
+        return None if turn is None else str(turn)
+
+    async def get_setting(self, name: str) -> Any | None:
+        raw = await self._redis.hget(self._k(SETTINGS), name)
+        return None if raw is None else json.loads(raw)
+
+    async def set_setting(self, name: str, value: Any) -> None:
+        if value is None:
+            await self._redis.hdel(self._k(SETTINGS), name)
+        else:
+            await self._redis.hset(self._k(SETTINGS), name, to_json(value))

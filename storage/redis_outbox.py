@@ -1,0 +1,110 @@
+"""Outbox and token buckets on Redis (a mixin of RedisStorage); the logic is in Lua."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import fields
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+from redis.commands.core import AsyncScript
+
+from bot.models import Job, JobState, NewJob, OutboxStats
+from storage import codec
+from storage import redis_scripts as lua
+from storage.redis_scripts import BUCKET, FAILED, JOB, LIVE
+
+SCRIPTS = (lua.ENQUEUE, lua.CLAIM, lua.COMPLETE, lua.RETRY, lua.FAIL, lua.TAKE_TOKEN,
+           lua.NEXT_IN_POOL, lua.CREATE_LEAD)
+_JOB_FIELDS = tuple(f.name for f in fields(Job) if f.name != "id")
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _new_job(new: NewJob, now: float) -> Job:
+    return Job(id=0, kind=new.kind, payload=dict(new.payload), dedupe_key=new.dedupe_key,
+               ordering_key=new.ordering_key, state=JobState.PENDING, attempts=0,
+               due_at=now + new.delay, created_at=now)
+
+
+def _job_values(job: Job) -> list[str]:
+    doc = codec.job_doc(job)
+    return [to_json(doc[name]) for name in _JOB_FIELDS]
+
+
+def _job_from_hash(flat: dict[str, str]) -> Job:
+    return codec.job_from({name: json.loads(value) for name, value in flat.items()})
+
+
+def _job_from_reply(reply: list[str]) -> Job:
+    return _job_from_hash(dict(zip(reply[::2], reply[1::2])))
+
+
+class RedisOutboxMixin:
+    _redis: Redis
+    _prefix: str
+    _lua: dict[str, AsyncScript]
+
+    def _k(self, *parts: str | int) -> str:
+        return ":".join([self._prefix, *map(str, parts)])
+
+    async def _run(self, script: str, *args: str | int | float) -> Any:
+        return await self._lua[script](args=[self._prefix, *args])
+
+    def _enqueue_args(self, jobs: Sequence[NewJob], now: float) -> list[str | int]:
+        args: list[str | int] = [self._prefix, len(_JOB_FIELDS), *_JOB_FIELDS]
+        for new in jobs:
+            args += [new.dedupe_key, new.ordering_key, *_job_values(_new_job(new, now))]
+        return args
+
+    async def _commit(self, pipe: Pipeline, jobs: Sequence[NewJob], now: float) -> tuple[int, ...]:
+        # The jobs go last so that their ids are the last reply of the transaction.
+        if jobs:
+            await self._lua[lua.ENQUEUE](args=self._enqueue_args(jobs, now), client=pipe)
+        results = await pipe.execute()
+        return tuple(results[-1]) if jobs else ()
+
+    async def enqueue(self, jobs: Sequence[NewJob], *, now: float) -> list[int]:
+        if not jobs:
+            return []
+        return list(await self._lua[lua.ENQUEUE](args=self._enqueue_args(jobs, float(now))))
+
+    async def claim_jobs(self, *, now: float, lease: float, limit: int) -> list[Job]:
+        if limit <= 0:
+            return []
+        replies = await self._run(lua.CLAIM, now, lease, limit, secrets.token_hex(8))
+        return sorted(map(_job_from_reply, replies), key=lambda job: job.id)
+
+    async def complete_job(self, job: Job) -> bool:
+        return bool(await self._run(lua.COMPLETE, job.id, to_json(job.lease_token)))
+
+    async def retry_job(
+        self, job: Job, *, due_at: float, error: str, count_attempt: bool = True
+    ) -> bool:
+        return bool(await self._run(lua.RETRY, job.id, to_json(job.lease_token),
+                                    to_json(float(due_at)), to_json(error), int(count_attempt)))
+
+    async def fail_job(self, job: Job, *, error: str) -> bool:
+        return bool(await self._run(lua.FAIL, job.id, to_json(job.lease_token), to_json(error)))
+
+    async def get_job(self, job_id: int) -> Job | None:
+        flat = await self._redis.hgetall(self._k(JOB, job_id))
+        return _job_from_hash(flat) if flat else None
+
+    async def outbox_stats(self, *, now: float) -> OutboxStats:
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.zcard(self._k(LIVE))
+        pipe.scard(self._k(FAILED))
+        pipe.zrange(self._k(LIVE), 0, 0, withscores=True)
+        depth, failed, oldest = await pipe.execute()
+        return OutboxStats(depth=depth, failed=failed,
+                           oldest_age=now - oldest[0][1] if oldest else 0.0)
+
+    async def take_token(self, bucket: str, *, rate: float, burst: float, now: float) -> float:
+        script = self._lua[lua.TAKE_TOKEN]
+        return float(await script(keys=[self._k(BUCKET, bucket)], args=[rate, burst, now]))

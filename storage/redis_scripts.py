@@ -1,0 +1,214 @@
+"""Key layout and Lua scripts of the Redis backend.
+
+Every script takes the key prefix as ``ARGV[1]`` and builds its keys from it, so the
+scripts (like the rest of the backend) assume one Redis node, not a cluster.
+"""
+
+from __future__ import annotations
+
+import json
+
+from bot.models import JobState
+
+SEQ = "seq"
+SEEN = "seen"
+LOCK = "lock"
+CUSTOMER = "customer"
+CONV = "conv"
+CONVS = "convs"
+CONV_BY_KEY = "convbykey"
+CONV_BY_THREAD = "convbythread"
+MSG = "msg"
+MSGS = "msgs"
+MSG_BY_CHANNEL_ID = "msgbychan"
+MSG_BY_TS = "msgbyts"
+JOB = "job"
+JOB_DEDUPE = "jobdedupe"
+QUEUE = "queue"
+READY = "ready"
+RUNNING = "running"
+LIVE = "live"
+FAILED = "failed"
+BUCKET = "bucket"
+LEAD = "lead"
+LEADS = "leads"
+LEAD_BY_CONV = "leadbyconv"
+POOL = "pool"
+POOL_CURSOR = "poolcursor"
+POOLS = "pools"
+SETTINGS = "settings"
+
+
+def _lua_str(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+# Job hashes hold each field of the codec document JSON-encoded, so states compare as
+# JSON strings. The scripts never decode and re-encode a whole document: Redis' cjson
+# turns [] into {} and keeps only 14 significant digits of a number.
+_PREAMBLE = f"""
+local P = ARGV[1]
+local JOB, QUEUE, READY = {_lua_str(JOB)}, {_lua_str(QUEUE)}, {_lua_str(READY)}
+local RUNNING, LIVE, FAILED = {_lua_str(RUNNING)}, {_lua_str(LIVE)}, {_lua_str(FAILED)}
+local SEQ, JOB_DEDUPE = {_lua_str(SEQ)}, {_lua_str(JOB_DEDUPE)}
+local S_PENDING = {_lua_str(json.dumps(JobState.PENDING.value))}
+local S_RUNNING = {_lua_str(json.dumps(JobState.RUNNING.value))}
+local S_FAILED = {_lua_str(json.dumps(JobState.FAILED.value))}
+local NO_TOKEN = '""'
+
+local function key(...)
+  return P .. ':' .. table.concat({{...}}, ':')
+end
+
+local function num(x)
+  return string.format('%.17g', x)
+end
+
+local function queue_name(id, ordering_key)
+  if ordering_key == '' then return 'j:' .. id end
+  return 'o:' .. ordering_key
+end
+
+local function queue_of(id)
+  return queue_name(id, cjson.decode(redis.call('HGET', key(JOB, id), 'ordering_key')))
+end
+
+local function promote(q)
+  local head = redis.call('LINDEX', key(QUEUE, q), 0)
+  if head then
+    redis.call('ZADD', key(READY), redis.call('HGET', key(JOB, head), 'due_at'), q)
+  end
+end
+
+local function holds_lease(id, token)
+  local got = redis.call('HMGET', key(JOB, id), 'state', 'lease_token')
+  return got[1] == S_RUNNING and got[2] == token
+end
+
+local function release(id)
+  local q = queue_of(id)
+  redis.call('LPOP', key(QUEUE, q))
+  redis.call('ZREM', key(RUNNING), id)
+  redis.call('ZREM', key(LIVE), id)
+  local dedupe = key(JOB_DEDUPE, cjson.decode(redis.call('HGET', key(JOB, id), 'dedupe_key')))
+  if redis.call('GET', dedupe) == id then redis.call('DEL', dedupe) end
+  promote(q)
+end
+"""
+
+# ARGV: prefix, field count n, n field names, then per job: dedupe key, ordering key and
+# the n JSON-encoded field values. Returns the job ids (existing ones for duplicates).
+ENQUEUE = _PREAMBLE + """
+local n = tonumber(ARGV[2])
+local names = {}
+for i = 1, n do names[i] = ARGV[2 + i] end
+local ids = {}
+for at = 3 + n, #ARGV, n + 2 do
+  local dedupe = key(JOB_DEDUPE, ARGV[at])
+  local id = redis.call('GET', dedupe)
+  if not id then
+    id = tostring(redis.call('INCR', key(SEQ, JOB)))
+    local jk = key(JOB, id)
+    for i = 1, n do redis.call('HSET', jk, names[i], ARGV[at + 1 + i]) end
+    redis.call('HSET', jk, 'id', id)
+    redis.call('SET', dedupe, id)
+    local q = queue_name(id, ARGV[at + 1])
+    if redis.call('RPUSH', key(QUEUE, q), id) == 1 then promote(q) end
+    redis.call('ZADD', key(LIVE), redis.call('HGET', jk, 'created_at'), id)
+  end
+  ids[#ids + 1] = tonumber(id)
+end
+return ids
+"""
+
+# ARGV: prefix, now, lease, limit, nonce. Returns HGETALL replies of the claimed jobs.
+CLAIM = _PREAMBLE + """
+local now = ARGV[2]
+local lease_until = num(tonumber(now) + tonumber(ARGV[3]))
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', key(RUNNING), '-inf', now)) do
+  redis.call('HSET', key(JOB, id), 'state', S_PENDING, 'lease_token', NO_TOKEN)
+  redis.call('ZREM', key(RUNNING), id)
+  redis.call('ZADD', key(READY), now, queue_of(id))
+end
+local claimed = {}
+local due = redis.call('ZRANGEBYSCORE', key(READY), '-inf', now, 'LIMIT', 0, ARGV[4])
+for i, q in ipairs(due) do
+  redis.call('ZREM', key(READY), q)
+  local id = redis.call('LINDEX', key(QUEUE, q), 0)
+  if id then
+    local token = '"' .. ARGV[5] .. '.' .. i .. '"'
+    redis.call('HSET', key(JOB, id), 'state', S_RUNNING, 'lease_token', token)
+    redis.call('ZADD', key(RUNNING), lease_until, id)
+    claimed[#claimed + 1] = redis.call('HGETALL', key(JOB, id))
+  end
+end
+return claimed
+"""
+
+# ARGV: prefix, id, JSON lease token.
+COMPLETE = _PREAMBLE + """
+local id = ARGV[2]
+if not holds_lease(id, ARGV[3]) then return 0 end
+release(id)
+redis.call('DEL', key(JOB, id))
+return 1
+"""
+
+# ARGV: prefix, id, JSON lease token, JSON due_at, JSON error, '1' to count an attempt.
+RETRY = _PREAMBLE + """
+local id = ARGV[2]
+if not holds_lease(id, ARGV[3]) then return 0 end
+local jk = key(JOB, id)
+redis.call('HSET', jk, 'state', S_PENDING, 'lease_token', NO_TOKEN, 'due_at', ARGV[4],
+           'last_error', ARGV[5])
+if ARGV[6] == '1' then redis.call('HINCRBY', jk, 'attempts', 1) end
+redis.call('ZREM', key(RUNNING), id)
+redis.call('ZADD', key(READY), ARGV[4], queue_of(id))
+return 1
+"""
+
+# ARGV: prefix, id, JSON lease token, JSON error. The document stays for get_job.
+FAIL = _PREAMBLE + """
+local id = ARGV[2]
+if not holds_lease(id, ARGV[3]) then return 0 end
+local jk = key(JOB, id)
+redis.call('HSET', jk, 'state', S_FAILED, 'lease_token', NO_TOKEN, 'last_error', ARGV[4])
+redis.call('HINCRBY', jk, 'attempts', 1)
+redis.call('SADD', key(FAILED), id)
+release(id)
+return 1
+"""
+
+# KEYS: bucket hash. ARGV: rate, burst, now. Returns the wait in seconds, as a string.
+TAKE_TOKEN = """
+local rate, burst, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local got = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens, ts = tonumber(got[1]) or burst, tonumber(got[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens),
+           'ts', string.format('%.17g', now))
+return string.format('%.17g', wait)
+"""
+
+# KEYS: pool members (JSON list), pool cursor. Returns the member whose turn it is.
+NEXT_IN_POOL = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return false end
+local members = cjson.decode(raw)
+if #members == 0 then return false end
+local turn = redis.call('INCR', KEYS[2])
+return members[(turn - 1) % #members + 1]
+"""
+
+# KEYS: lead-by-conversation, lead doc, lead id list. ARGV: new id, new doc, id prefix.
+# Returns {1, doc} when created, else {0, the existing lead's doc}.
+CREATE_LEAD = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
+  redis.call('SET', KEYS[2], ARGV[2])
+  redis.call('RPUSH', KEYS[3], ARGV[1])
+  return {1, ARGV[2]}
+end
+return {0, redis.call('GET', ARGV[3] .. redis.call('GET', KEYS[1]))}
+"""
