@@ -178,10 +178,11 @@ class Outbox:
 
     async def _fail(self, job: Job, reason: str, code: str) -> None:
         loggers.outbox.error("job %s (%s) failed for good (%s)", job.id, job.kind, code)
-        if not await self.storage.fail_job(job, error=reason):
-            return  # our lease ran out and another worker owns the job now
+        # Hooks run before the job leaves the queue, so whoever waits for an empty outbox
+        # also sees the notice a hook enqueued; their jobs are deduped by the failed job's id.
         for hook in self.failure_hooks:
             try:
                 await hook(job, reason)
             except Exception:
                 loggers.outbox.exception("failure hook for job %s crashed", job.id)
+        await self.storage.fail_job(job, error=reason)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,15 @@ from bot.models import (
 JobPlan = Callable[[Conversation, Message, bool], Sequence[NewJob]]
 """Given the stored conversation, message and whether the conversation was just opened,
 return the outbox jobs that relay the message. Called inside the ingest unit."""
+
+
+def merged_customer(old: Customer | None, new: Customer) -> Customer:
+    """What the customer told us before stays unless they tell us something new: a phone
+    shared once in a contact is not wiped by the next plain message."""
+    if old is None:
+        return new
+    return replace(new, **{f.name: getattr(new, f.name) or getattr(old, f.name)
+                           for f in fields(new) if f.name != "key"})
 
 
 def inbound_message(inbound: InboundMessage, *, conversation_id: int, now: datetime,

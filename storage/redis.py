@@ -26,7 +26,7 @@ from bot.models import (
 )
 from storage import codec
 from storage import redis_scripts as lua
-from storage.base import BaseStorage, JobPlan, inbound_message
+from storage.base import BaseStorage, JobPlan, inbound_message, merged_customer
 from storage.redis_outbox import SCRIPTS, RedisOutboxMixin, to_json
 from storage.redis_scripts import (
     CONV,
@@ -146,8 +146,8 @@ class RedisStorage(RedisOutboxMixin, BaseStorage):
         jobs = plan(conv, msg, opened)
         pipe = self._transaction()
         pipe.set(self._k(SEEN, inbound.event_key), 1, px=_ms(seen_ttl))
-        pipe.set(self._k(CUSTOMER, str(inbound.key)),
-                 codec.dumps(codec.customer_doc(inbound.customer)))
+        customer = merged_customer(await self.get_customer(inbound.key), inbound.customer)
+        pipe.set(self._k(CUSTOMER, str(inbound.key)), codec.dumps(codec.customer_doc(customer)))
         self._put_conversation(pipe, conv, new=opened)
         self._put_message(pipe, msg, new=True)
         job_ids = await self._commit(pipe, jobs, now.timestamp())

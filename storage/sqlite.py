@@ -21,7 +21,7 @@ from bot.models import (
     Status,
 )
 from storage import codec
-from storage.base import BaseStorage, JobPlan, inbound_message
+from storage.base import BaseStorage, JobPlan, inbound_message, merged_customer
 from storage.sqlite_db import SqliteDb, path_from_url
 from storage.sqlite_outbox import SqliteOutboxMixin, insert_jobs, mark_seen_in
 
@@ -53,6 +53,15 @@ async def _insert_message(conn: aiosqlite.Connection, msg: Message) -> Message:
     await conn.execute("UPDATE messages SET doc = ? WHERE id = ?",
                        (codec.dumps(codec.message_doc(msg)), msg.id))
     return msg
+
+
+async def _upsert_customer(conn: aiosqlite.Connection, customer: Customer) -> None:
+    key = (customer.key.channel, customer.key.chat_id)
+    row = await (await conn.execute(
+        "SELECT doc FROM customers WHERE channel = ? AND chat_id = ?", key)).fetchone()
+    old = codec.customer_from(json.loads(row["doc"])) if row else None
+    await conn.execute("REPLACE INTO customers (channel, chat_id, doc) VALUES (?, ?, ?)",
+                       (*key, codec.dumps(codec.customer_doc(merged_customer(old, customer)))))
 
 
 async def _open_or_touch(
@@ -95,10 +104,7 @@ class SqliteStorage(SqliteOutboxMixin, BaseStorage):
         async with self.db.tx() as conn:
             if not await mark_seen_in(conn, inbound.event_key, seen_ttl):
                 return None
-            await conn.execute(
-                "REPLACE INTO customers (channel, chat_id, doc) VALUES (?, ?, ?)",
-                (inbound.key.channel, inbound.key.chat_id,
-                 codec.dumps(codec.customer_doc(inbound.customer))))
+            await _upsert_customer(conn, inbound.customer)
             conv, opened = await _open_or_touch(conn, inbound, now)
             msg = await _insert_message(
                 conn, inbound_message(inbound, conversation_id=conv.id, now=now))

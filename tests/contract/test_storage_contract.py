@@ -27,6 +27,20 @@ async def test_first_message_opens_conversation_with_relay_job(storage: BaseStor
     assert customer is not None and customer.name == "Ann Lee"
 
 
+async def test_customer_details_are_merged_not_wiped(storage: BaseStorage) -> None:
+    from dataclasses import replace
+
+    first = inbound("42", "1")
+    with_phone = replace(first, customer=replace(first.customer, phone="+331"), message_id="2",
+                         event_key="e2")
+    plain = replace(first, customer=replace(first.customer, username="ann2"), message_id="3",
+                    event_key="e3")
+    for item in (first, with_phone, plain):
+        await storage.ingest(item, now=T0, plan=relay_plan, seen_ttl=TTL)
+    customer = await storage.get_customer(first.key)
+    assert customer is not None and customer.phone == "+331" and customer.username == "ann2"
+
+
 async def test_album_id_is_kept(storage: BaseStorage) -> None:
     got = await storage.ingest(inbound(album_id="A1"), now=T0, plan=relay_plan, seen_ttl=TTL)
     assert got is not None and got.message.album_id == "A1"

@@ -1,0 +1,156 @@
+"""Composition root: the only place that builds clients and wires the parts together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import aiohttp
+from aiohttp import web
+
+from bot import loggers
+from bot.bridge import Bridge
+from bot.config import Settings
+from bot.failures import FailureReporter
+from bot.lifecycle.clock import Clock, SystemClock
+from bot.metrics import Metrics
+from bot.outbox import Outbox
+from bot.relay import Rates, Relay
+from bot.rendering import Renderer
+from bot.slack.workspace import SlackWorkspace
+from bot.web import Health, create_web_app
+from storage import create_storage
+from storage.base import BaseStorage
+
+
+class Component(Protocol):
+    """A part with a start-up and a shutdown (a channel, a workspace, a sweeper)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass
+class BotApp:
+    settings: Settings
+    storage: BaseStorage
+    clock: Clock
+    metrics: Metrics
+    renderer: Renderer
+    outbox: Outbox
+    bridge: Bridge
+    relay: Relay
+    web: web.Application
+    components: list[Component] = field(default_factory=list)
+    slack_app: Any = None
+    dispatcher: Any = None
+    run_outbox: bool = True
+
+    async def start(self) -> None:
+        """Start in order: clients and channels, then the outbox worker.
+        The store is open already; the web server is started by the caller, last."""
+        for component in self.components:
+            await component.start()
+        if self.run_outbox:
+            self.outbox.start()
+
+    async def stop(self) -> None:
+        """Stop in reverse: the outbox finishes or releases its jobs, channels and clients
+        close, the store closes last."""
+        await self.outbox.stop()
+        for component in reversed(self.components):
+            await component.stop()
+        await self.storage.close()
+
+
+def describe_channels(settings: Settings) -> dict[str, bool]:
+    return {"telegram": settings.telegram.enabled, "slack": settings.slack.enabled}
+
+
+def log_disabled_parts(settings: Settings) -> None:
+    if not settings.telegram.enabled:
+        loggers.app.warning("Telegram channel disabled: set TELEGRAM_BOT_TOKEN to enable it")
+    if not settings.slack.enabled:
+        loggers.app.warning(
+            "Slack workspace disabled: set SLACK_BOT_TOKEN, SLACK_CHANNEL and "
+            "SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode) to enable it; "
+            "customer messages are stored and wait until it is")
+
+
+async def build_app(
+    settings: Settings,
+    *,
+    storage: BaseStorage | None = None,
+    clock: Clock | None = None,
+    outbox_seed: int | None = None,
+    poll_interval: float = 0.2,
+) -> BotApp:
+    clock = clock or SystemClock()
+    storage = storage or await create_storage(settings.storage_url)
+    metrics = Metrics()
+    renderer = Renderer(default_language=settings.default_language)
+    outbox = Outbox(storage, clock=clock, metrics=metrics, seed=outbox_seed,
+                    poll_interval=poll_interval)
+    health = Health(storage=storage, metrics=metrics, channels=describe_channels(settings))
+    app = create_web_app(health, max_body_bytes=settings.max_body_bytes)
+    bridge = Bridge(storage=storage, outbox=outbox, renderer=renderer, clock=clock,
+                    metrics=metrics, operators=settings.slack.operators,
+                    managers=settings.slack.managers)
+    bot_app = BotApp(settings=settings, storage=storage, clock=clock, metrics=metrics,
+                     renderer=renderer, outbox=outbox, bridge=bridge, web=app,
+                     relay=Relay(storage=storage, renderer=renderer, clock=clock,
+                                 workspace=None, channels={}))
+    if settings.slack.enabled:
+        _wire_slack(bot_app)
+    if settings.telegram.enabled:
+        _wire_telegram(bot_app)
+    bot_app.relay.rates = Rates(slack_per_channel=(settings.slack_post_rate,
+                                                   settings.slack_post_burst))
+    bot_app.relay.register(outbox)
+    outbox.on_failure(FailureReporter(storage=storage, renderer=renderer, clock=clock,
+                                      outbox=outbox))
+    return bot_app
+
+
+def _wire_slack(bot_app: BotApp) -> None:
+    from bot.slack.app import SocketModeRunner, add_slack_route, build_slack_app
+    from bot.slack.app import build_slack_client
+    from handlers.slack_events import register_fallbacks, register_slack_handlers
+
+    s = bot_app.settings.slack
+    http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
+    client = build_slack_client(s.bot_token, s.api_base, session=http)
+    workspace = SlackWorkspace(client, channel=s.channel, http=http)
+    bot_app.relay.workspace = workspace
+    bot_app.components.append(workspace)
+    slack_app = build_slack_app(client=client, signing_secret=s.signing_secret,
+                                socket_mode=s.socket_mode)
+    register_slack_handlers(slack_app, bridge=bot_app.bridge, storage=bot_app.storage)
+    register_fallbacks(slack_app)  # last: after every specific listener
+    bot_app.slack_app = slack_app
+    if s.socket_mode:
+        bot_app.components.append(SocketModeRunner(slack_app, app_token=s.app_token))
+    else:
+        add_slack_route(bot_app.web, slack_app)
+
+
+def _wire_telegram(bot_app: BotApp) -> None:
+    from aiogram import Dispatcher
+
+    from bot.channels.telegram import TelegramChannel, build_bot
+    from bot.channels.telegram_runner import TelegramRunner
+    from handlers import setup_telegram_routers
+    from handlers.telegram_webhook import add_telegram_webhook
+
+    s = bot_app.settings.telegram
+    bot = build_bot(s.token, s.api_base)
+    channel = TelegramChannel(bot)
+    bot_app.relay.channels["telegram"] = channel
+    dispatcher = Dispatcher(bridge=bot_app.bridge, telegram=channel)
+    dispatcher.include_router(setup_telegram_routers())
+    bot_app.dispatcher = dispatcher
+    if s.webhook_url:
+        add_telegram_webhook(bot_app.web, dispatcher=dispatcher, bot=bot,
+                             secret=s.webhook_secret)
+    bot_app.components.append(TelegramRunner(bot=bot, dispatcher=dispatcher, settings=s))

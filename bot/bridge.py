@@ -1,0 +1,173 @@
+"""Use-cases of the relay: what happens when a customer or an operator does something.
+
+It sees only the store, the outbox and rendered text; frameworks stay in handlers/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot import jobs
+from bot.lifecycle.clock import Clock
+from bot.metrics import Metrics
+from bot.models import (
+    Conversation,
+    Direction,
+    InboundMessage,
+    Message,
+    NewJob,
+    OperatorMessage,
+)
+from bot.outbox import Outbox
+from bot.rendering import Renderer
+from storage.base import BaseStorage
+
+SEEN_TTL = 7 * 24 * 3600.0
+_LEADING_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+(\|[^>]*)?>")
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    conversation: Conversation
+    message: OperatorMessage
+    args: str
+
+
+CommandHandler = Callable[[CommandContext], Awaitable[None]]
+
+
+def digest(text: str) -> str:
+    """A short stable fingerprint for dedupe keys (``hash()`` differs between processes)."""
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+def classify(text: str) -> str:
+    """``command`` (``!…``), ``note`` (``//…`` or a leading teammate mention) or ``reply``."""
+    stripped = text.lstrip()
+    if stripped.startswith("!"):
+        return "command"
+    if stripped.startswith("//") or _LEADING_MENTION.match(stripped):
+        return "note"
+    return "reply"
+
+
+class Bridge:
+    def __init__(self, *, storage: BaseStorage, outbox: Outbox, renderer: Renderer,
+                 clock: Clock, metrics: Metrics, operators: frozenset[str] = frozenset(),
+                 managers: frozenset[str] = frozenset()) -> None:
+        self.storage, self.outbox, self.renderer = storage, outbox, renderer
+        self.clock, self.metrics = clock, metrics
+        self.operators, self.managers = operators, managers
+        self.commands: dict[str, CommandHandler] = {"help": self._help, "note": self._note}
+        self.command_help: list[str] = []
+
+    # -- customers -----------------------------------------------------------------------
+    async def on_customer_message(self, inbound: InboundMessage) -> None:
+        got = await self.storage.ingest(inbound, now=self.clock.now(), seen_ttl=SEEN_TTL,
+                                        plan=lambda conv, msg, _: [jobs.relay_in(conv, msg)])
+        if got is not None:
+            self.metrics.messages_in.labels(inbound.key.channel).inc()
+            self.outbox.notify()
+
+    async def on_customer_edit(self, inbound: InboundMessage) -> None:
+        conv = await self.storage.current_conversation(inbound.key)
+        msg = conv and await self.storage.find_message_by_channel_id(conv.id, inbound.message_id)
+        if not msg or msg.text == inbound.text:
+            return
+        msg.text, msg.edited = inbound.text, True
+        await self.storage.save_message(msg)
+        await self._enqueue([jobs.for_message(jobs.MIRROR_EDIT, msg, inbound.event_key)])
+
+    async def on_start(self, inbound: InboundMessage) -> None:
+        if not await self.storage.mark_seen(inbound.event_key, SEEN_TTL):
+            return  # a redelivered /start: greet once
+        first_name = inbound.customer.name.split(" ")[0]
+        html = self.renderer.render_for("telegram/greeting.html", inbound.customer.language,
+                                        name=first_name)
+        await self._enqueue([jobs.send_text(inbound.key, html, inbound.event_key)])
+
+    # -- operators ------------------------------------------------------------------------
+    def may_operate(self, user: str) -> bool:
+        return not self.operators or user in self.operators or user in self.managers
+
+    async def on_operator_message(self, message: OperatorMessage) -> None:
+        conv = await self.storage.find_by_thread(message.slack_channel, message.thread_ts)
+        if conv is None or await self.storage.find_message_by_slack_ts(message.ts):
+            return  # not a conversation thread, or a redelivery of a stored message
+        kind = classify(message.text)
+        if kind == "command":
+            await self._run_command(conv, message)
+        elif kind == "note":
+            await self._store(conv, message, Direction.NOTE)
+        elif not self.may_operate(message.user):
+            await self.whisper(message, self.renderer.render("slack/not_an_operator.mrkdwn"))
+        else:
+            await self._relay_reply(conv, message)
+
+    async def on_operator_edit(self, slack_channel: str, ts: str, text: str) -> None:
+        msg = await self.storage.find_message_by_slack_ts(ts)
+        if msg is None or msg.direction is not Direction.OUT or msg.text == text:
+            return
+        msg.text, msg.edited = text, True
+        await self.storage.save_message(msg)
+        dedupe = f"edit:{ts}:{digest(text)}"
+        await self._enqueue([jobs.for_message(jobs.EDIT, msg, dedupe)])
+
+    async def on_operator_delete(self, slack_channel: str, ts: str) -> None:
+        msg = await self.storage.find_message_by_slack_ts(ts)
+        if msg is None or msg.direction is not Direction.OUT or msg.deleted:
+            return
+        msg.deleted = True
+        await self.storage.save_message(msg)
+        await self._enqueue([jobs.for_message(jobs.DELETE, msg, f"delete:{ts}")])
+
+    async def _relay_reply(self, conv: Conversation, message: OperatorMessage) -> None:
+        now = self.clock.now()
+        await self._store(conv, message, Direction.OUT,
+                          lambda msg: [jobs.for_message(jobs.SEND, msg, f"send:{msg.slack_ts}")])
+        conv.last_operator_at = now
+        conv.first_response_at = conv.first_response_at or now
+        conv.operator_streak += 1
+        await self.storage.save_conversation(conv)
+        self.outbox.notify()
+
+    async def _store(self, conv: Conversation, message: OperatorMessage, direction: Direction,
+                     plan: Callable[[Message], list[NewJob]] = lambda _: []) -> Message:
+        msg = Message(id=0, conversation_id=conv.id, direction=direction, author=message.user,
+                      created_at=self.clock.now(), text=message.text, attachments=message.files,
+                      slack_ts=message.ts)
+        stored, _ = await self.storage.add_message(msg, plan)
+        return stored
+
+    # -- commands ---------------------------------------------------------------------------
+    async def _run_command(self, conv: Conversation, message: OperatorMessage) -> None:
+        name, _, args = message.text.lstrip()[1:].partition(" ")
+        handler = self.commands.get(name.lower())
+        if handler is None:
+            text = self.renderer.render("slack/unknown_command.mrkdwn", command=f"!{name}")
+            await self.whisper(message, text)
+        elif name.lower() != "help" and not self.may_operate(message.user):
+            await self.whisper(message, self.renderer.render("slack/not_an_operator.mrkdwn"))
+        else:
+            await handler(CommandContext(conv, message, args.strip()))
+            if name.lower() != "note":  # stored so a redelivered command does not run twice
+                await self._store(conv, message, Direction.NOTE)
+
+    async def _help(self, ctx: CommandContext) -> None:
+        text = self.renderer.render("slack/command_help.mrkdwn", extra_commands=self.command_help)
+        await self.whisper(ctx.message, text)
+
+    async def _note(self, ctx: CommandContext) -> None:
+        await self._store(ctx.conversation, ctx.message, Direction.NOTE)
+
+    # -- helpers ------------------------------------------------------------------------------
+    async def whisper(self, message: OperatorMessage, text: str) -> None:
+        dedupe = f"whisper:{message.ts}:{digest(text)}"
+        await self._enqueue([jobs.whisper(message.user, text, message.thread_ts, dedupe)])
+
+    async def _enqueue(self, new_jobs: list[NewJob]) -> None:
+        await self.storage.enqueue(new_jobs, now=self.clock.now().timestamp())
+        self.outbox.notify()

@@ -1,0 +1,39 @@
+"""The contract every customer channel implements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Protocol
+
+from bot.models import Attachment
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundFile:
+    """A file an operator shared in the thread, downloaded and ready to send."""
+
+    name: str
+    mime: str
+    data: bytes
+
+
+class Channel(Protocol):
+    """Send side of a customer channel. Every method raises
+    :class:`bot.errors.RetryableError` or :class:`bot.errors.PermanentError` on failure."""
+
+    name: ClassVar[str]
+    #: the largest file the bot can fetch from this channel (bytes)
+    max_download: ClassVar[int]
+
+    async def send_text(self, chat_id: str, html: str) -> str:
+        """:param html: the channel's HTML subset. :return: the channel's message id"""
+
+    async def send_file(self, chat_id: str, file: OutboundFile, caption_html: str) -> str:
+        """Send with the method that fits the file's kind. :return: the message id"""
+
+    async def edit_text(self, chat_id: str, message_id: str, html: str) -> None: ...
+
+    async def delete(self, chat_id: str, message_id: str) -> None: ...
+
+    async def download(self, attachment: Attachment) -> bytes:
+        """Fetch a customer's file; too large → PermanentError naming the limit."""

@@ -1,0 +1,75 @@
+"""Receiving Telegram updates: webhook registration, or a long-polling loop.
+
+The loop is ours rather than ``Dispatcher.start_polling`` because aiogram's confirms an
+update even when handling it failed; here the offset only moves past an update once it
+is stored, so a store outage delays updates instead of dropping them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiogram import Bot, Dispatcher
+from aiogram.types import Update
+
+from bot import loggers
+from bot.config import TelegramSettings
+
+ALLOWED_UPDATES = ["message", "edited_message"]
+
+
+class TelegramRunner:
+    def __init__(self, *, bot: Bot, dispatcher: Dispatcher, settings: TelegramSettings,
+                 polling_timeout: int = 25, retry_delay: float = 1.0) -> None:
+        self.bot, self.dispatcher, self.settings = bot, dispatcher, settings
+        self.polling_timeout, self.retry_delay = polling_timeout, retry_delay
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self.settings.webhook_url:
+            await self._register_webhook()
+        else:
+            self._task = asyncio.create_task(self.poll_forever(), name="telegram-polling")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self.bot.session.close()
+
+    async def _register_webhook(self) -> None:
+        try:
+            await self.bot.set_webhook(self.settings.webhook_url, allowed_updates=ALLOWED_UPDATES,
+                                       secret_token=self.settings.webhook_secret or None)
+            loggers.channels.info("Telegram webhook registered")
+        except Exception as exc:  # keep serving; Telegram keeps the previous registration
+            loggers.channels.error("could not register the Telegram webhook: %s",
+                                   type(exc).__name__)
+
+    async def poll_forever(self) -> None:
+        await self._drop_webhook()
+        offset: int | None = None
+        while True:
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset, timeout=self.polling_timeout, allowed_updates=ALLOWED_UPDATES,
+                    request_timeout=self.polling_timeout + 10)
+                for update in updates:
+                    await self.handle(update)
+                    offset = update.update_id + 1
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                loggers.channels.warning("Telegram polling failed (%s); retrying",
+                                         type(exc).__name__)
+                await asyncio.sleep(self.retry_delay)
+
+    async def _drop_webhook(self) -> None:
+        try:
+            await self.bot.delete_webhook(drop_pending_updates=False)
+        except Exception as exc:
+            loggers.channels.warning("could not clear the Telegram webhook: %s",
+                                     type(exc).__name__)
+
+    async def handle(self, update: Update) -> None:
+        await self.dispatcher.feed_update(self.bot, update)

@@ -1,0 +1,54 @@
+"""Outbox job kinds and the builders that name, order and dedupe them."""
+
+from __future__ import annotations
+
+from bot.models import Conversation, ConversationKey, Message, NewJob
+
+RELAY_IN = "slack.relay_in"          # a customer message → the thread
+MIRROR_EDIT = "slack.mirror_edit"    # a customer's edit → the mirrored Slack message
+NOTICE = "slack.notice"              # a bot note in the thread (⚠️ failures, info)
+WHISPER = "slack.whisper"            # an ephemeral answer to one Slack user
+REACT = "slack.react"                # the delivered reaction on an operator's message
+SEND = "channel.send"                # an operator reply → the customer
+EDIT = "channel.edit"                # an operator's edit → the customer's copy
+DELETE = "channel.delete"            # an operator's delete → the customer's copy
+SEND_TEXT = "channel.send_text"      # a bot text (greeting, auto-reply) → the customer
+
+# Telegram sends the items of an album as separate messages within a moment; the first
+# one's relay waits this long so the whole album goes out as one Slack post.
+ALBUM_WAIT = 1.0
+
+
+def to_slack(conv_id: int) -> str:
+    return f"slack:conv:{conv_id}"
+
+
+def to_customer(conv_id: int) -> str:
+    return f"chan:conv:{conv_id}"
+
+
+def relay_in(conv: Conversation, msg: Message) -> NewJob:
+    if msg.album_id:
+        return NewJob(RELAY_IN, {"message_id": msg.id}, f"relay:album:{conv.id}:{msg.album_id}",
+                      to_slack(conv.id), delay=ALBUM_WAIT)
+    return NewJob(RELAY_IN, {"message_id": msg.id}, f"relay:{msg.id}", to_slack(conv.id))
+
+
+def notice(conv_id: int, text: str, dedupe_key: str, *, broadcast: bool = False) -> NewJob:
+    return NewJob(NOTICE, {"conversation_id": conv_id, "text": text, "broadcast": broadcast},
+                  dedupe_key, to_slack(conv_id))
+
+
+def whisper(user: str, text: str, thread_ts: str, dedupe_key: str) -> NewJob:
+    return NewJob(WHISPER, {"user": user, "text": text, "thread_ts": thread_ts}, dedupe_key)
+
+
+def send_text(key: ConversationKey, html: str, dedupe_key: str, conv_id: int = 0) -> NewJob:
+    ordering = to_customer(conv_id) if conv_id else f"chan:{key}"
+    return NewJob(SEND_TEXT, {"channel": key.channel, "chat_id": key.chat_id, "html": html,
+                              "conversation_id": conv_id}, dedupe_key, ordering)
+
+
+def for_message(kind: str, msg: Message, dedupe_key: str) -> NewJob:
+    ordering = to_slack if kind in (RELAY_IN, MIRROR_EDIT, REACT) else to_customer
+    return NewJob(kind, {"message_id": msg.id}, dedupe_key, ordering(msg.conversation_id))

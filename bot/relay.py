@@ -1,0 +1,204 @@
+"""Outbox job handlers: the calls that actually move messages between Slack and channels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot import jobs
+from bot.cards import render_card
+from bot.channels.base import Channel, OutboundFile
+from bot.errors import PermanentError
+from bot.formatting import mentioned_user_ids, slack_to_telegram_html
+from bot.lifecycle.clock import Clock
+from bot.models import Conversation, Delivery, Job, Message
+from bot.outbox import Limit, Outbox
+from bot.preferences import preference
+from bot.rendering import Renderer
+from bot.slack.workspace import SlackWorkspace
+from storage.base import BaseStorage
+
+FILE_KINDS = {"photo", "document", "voice", "video", "video_note", "audio", "animation",
+              "sticker", "file"}
+
+
+@dataclass(frozen=True)
+class Rates:
+    """Per-destination send rates (tokens per second, burst)."""
+
+    slack_per_channel: tuple[float, float] = (1.0, 4.0)
+    per_customer_chat: tuple[float, float] = (1.0, 3.0)
+
+
+class Relay:
+    def __init__(self, *, storage: BaseStorage, renderer: Renderer, clock: Clock,
+                 workspace: SlackWorkspace | None, channels: dict[str, Channel],
+                 rates: Rates = Rates()) -> None:
+        self.storage, self.renderer, self.clock = storage, renderer, clock
+        self.workspace, self.channels, self.rates = workspace, channels, rates
+
+    def register(self, outbox: Outbox) -> None:
+        if self.workspace is not None:
+            slack_limit = self._slack_limit
+            outbox.route(jobs.RELAY_IN, self.relay_in, limit=slack_limit)
+            outbox.route(jobs.MIRROR_EDIT, self.mirror_edit)
+            outbox.route(jobs.NOTICE, self.notice, limit=slack_limit)
+            outbox.route(jobs.WHISPER, self.whisper)
+            outbox.route(jobs.REACT, self.react)
+        if self.channels:
+            for kind, handler in ((jobs.SEND, self.send), (jobs.EDIT, self.edit),
+                                  (jobs.DELETE, self.delete), (jobs.SEND_TEXT, self.send_text)):
+                outbox.route(kind, handler, limit=self._customer_limit)
+
+    def _slack_limit(self, job: Job) -> Limit:
+        rate, burst = self.rates.slack_per_channel
+        assert self.workspace is not None
+        return Limit(f"slack:{self.workspace.channel}", rate, burst)
+
+    def _customer_limit(self, job: Job) -> Limit:
+        rate, burst = self.rates.per_customer_chat
+        # ordering keys name the conversation; a per-chat bucket is what Telegram counts
+        return Limit(f"chat:{job.ordering_key}", rate, burst)
+
+    @property
+    def slack(self) -> SlackWorkspace:
+        assert self.workspace is not None
+        return self.workspace
+
+    async def _load(self, job: Job) -> tuple[Message, Conversation]:
+        msg = await self.storage.get_message(int(job.payload["message_id"]))
+        if msg is None:
+            raise PermanentError("the message is no longer stored", code="gone")
+        return msg, await self.storage.require_conversation(msg.conversation_id)
+
+    # -- customer → Slack --------------------------------------------------------------------
+    async def relay_in(self, job: Job) -> None:
+        msg, conv = await self._load(job)
+        if not conv.has_thread:
+            await self._open_thread(conv, msg, job)
+        batch = [msg]
+        if msg.album_id:
+            batch = [m for m in await self.storage.list_messages(conv.id)
+                     if m.album_id == msg.album_id and not m.slack_ts]
+        if all(m.slack_ts for m in batch):
+            return  # posted by an earlier run of this job
+        ts = await self._post_customer_messages(conv, batch, job.id)
+        for m in batch:
+            m.slack_ts, m.delivery = ts or f"file:{m.id}", Delivery.DELIVERED
+            await self.storage.save_message(m)
+
+    async def _open_thread(self, conv: Conversation, first: Message, job: Job) -> None:
+        customer = await self.storage.get_customer(conv.key)
+        assert customer is not None
+        card = render_card(self.renderer, conv, customer, first)
+        conv.thread_ts = await self.slack.post(text=card.text, blocks=card.blocks, job_id=job.id)
+        conv.slack_channel = self.slack.channel
+        await self.storage.save_conversation(conv)
+
+    async def _post_customer_messages(self, conv: Conversation, batch: list[Message],
+                                      job_id: int) -> str:
+        notes: list[str] = []
+        files = [f for m in batch for f in await self._fetch_files(conv, m, notes)]
+        attachments = [a for m in batch for a in m.attachments if a.kind not in FILE_KINDS]
+        text = self.renderer.render(
+            "slack/customer_message.mrkdwn", text="\n".join(m.text for m in batch if m.text),
+            attachments=attachments, notes=notes, edited=any(m.edited for m in batch))
+        if files:
+            await self.slack.upload(conv.thread_ts, files, text)
+            return ""
+        return await self.slack.post(text=text or "…", thread_ts=conv.thread_ts, job_id=job_id)
+
+    async def _fetch_files(self, conv: Conversation, msg: Message,
+                           notes: list[str]) -> list[OutboundFile]:
+        channel = self.channels.get(conv.key.channel)
+        out = []
+        for a in msg.attachments:
+            if a.kind not in FILE_KINDS or channel is None:
+                continue
+            try:
+                out.append(OutboundFile(a.name or a.kind, a.mime, await channel.download(a)))
+            except PermanentError as exc:
+                notes.append(self.renderer.render("slack/file_not_fetched.mrkdwn",
+                                                  name=a.name or a.kind, reason=exc.reason))
+        return out
+
+    async def mirror_edit(self, job: Job) -> None:
+        msg, conv = await self._load(job)
+        if not msg.slack_ts or msg.slack_ts.startswith("file:"):
+            return  # not posted yet (the relay will post the new text) or a file post
+        text = self.renderer.render(
+            "slack/customer_message.mrkdwn", text=msg.text, notes=[], edited=True,
+            attachments=[a for a in msg.attachments if a.kind not in FILE_KINDS])
+        await self.slack.update(msg.slack_ts, text=text)
+
+    async def notice(self, job: Job) -> None:
+        conv = await self.storage.require_conversation(int(job.payload["conversation_id"]))
+        await self.slack.post(text=job.payload["text"], thread_ts=conv.thread_ts,
+                              broadcast=bool(job.payload.get("broadcast")), job_id=job.id)
+
+    async def whisper(self, job: Job) -> None:
+        p = job.payload
+        await self.slack.whisper(p["user"], p["text"], p.get("thread_ts", ""))
+
+    async def react(self, job: Job) -> None:
+        msg, _ = await self._load(job)
+        if name := await preference(self.storage, "delivery_reaction"):
+            await self.slack.react(msg.slack_ts, name)
+
+    # -- Slack → customer ------------------------------------------------------------------------
+    def _channel(self, name: str) -> Channel:
+        channel = self.channels.get(name)
+        if channel is None:
+            raise PermanentError(f"the {name} channel is not configured", code="no_channel")
+        return channel
+
+    async def _reply_html(self, conv: Conversation, msg: Message) -> str:
+        names = await self.slack.display_names(mentioned_user_ids(msg.text))
+        body = slack_to_telegram_html(msg.text, user_names=names)
+        show_name = await preference(self.storage, "show_operator_name")
+        operator = (await self.slack.profile(msg.author))["first"] if show_name else ""
+        customer = await self.storage.get_customer(conv.key)
+        language = customer.language if customer else ""
+        return self.renderer.render_for("telegram/operator_reply.html", language,
+                                        operator=operator, body=body)
+
+    async def send(self, job: Job) -> None:
+        msg, conv = await self._load(job)
+        if msg.channel_message_id or msg.deleted:
+            return  # sent by an earlier run, or deleted before it went out
+        channel = self._channel(conv.key.channel)
+        html = await self._reply_html(conv, msg) if msg.text.strip() else ""
+        msg.channel_message_id = await self._send_to(channel, conv.key.chat_id, msg, html)
+        msg.delivery = Delivery.DELIVERED
+        await self.storage.save_message(msg)
+        if await preference(self.storage, "delivery_reaction"):
+            await self.storage.enqueue([jobs.for_message(jobs.REACT, msg, f"react:{msg.id}")],
+                                       now=self.clock.now().timestamp())
+
+    async def _send_to(self, channel: Channel, chat_id: str, msg: Message, html: str) -> str:
+        first_id = ""
+        for a in msg.attachments:
+            data = await self.slack.download(a.ref, a.size)
+            sent = await channel.send_file(chat_id, OutboundFile(a.name, a.mime, data),
+                                           "" if first_id else html)
+            first_id = first_id or sent
+        if not first_id:
+            first_id = await channel.send_text(chat_id, html)
+        return first_id
+
+    async def edit(self, job: Job) -> None:
+        msg, conv = await self._load(job)
+        if not msg.channel_message_id:
+            return  # never reached the customer; nothing to edit
+        html = await self._reply_html(conv, msg)
+        await self._channel(conv.key.channel).edit_text(conv.key.chat_id,
+                                                        msg.channel_message_id, html)
+
+    async def delete(self, job: Job) -> None:
+        msg, conv = await self._load(job)
+        if msg.channel_message_id:
+            await self._channel(conv.key.channel).delete(conv.key.chat_id,
+                                                         msg.channel_message_id)
+
+    async def send_text(self, job: Job) -> None:
+        p = job.payload
+        await self._channel(p["channel"]).send_text(p["chat_id"], p["html"])

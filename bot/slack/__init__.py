@@ -1,0 +1,1 @@
+"""The Slack workspace: threads, cards, operator events."""

@@ -1,0 +1,159 @@
+"""The bolt app, its Web API client, and the two ways events reach it: HTTP and Socket Mode."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import loggers
+from bot.errors import BridgeError, ConfigError
+
+# Keys one of which every request Slack sends carries: events and interactivity have
+# ``type``, slash commands ``command``, certificate checks ``ssl_check``.
+_SLACK_KEYS = frozenset({"type", "command", "ssl_check"})
+
+
+def build_slack_client(
+    token: str, api_base: str, *, session: aiohttp.ClientSession | None = None
+) -> AsyncWebClient:
+    """The one Web API client. ``retry_handlers=[]``: the outbox retries, not the SDK.
+
+    :param session: a shared session owned by the caller; without one slack_sdk opens a
+        session per call
+    """
+    return AsyncWebClient(token=token, base_url=api_base, session=session, retry_handlers=[])
+
+
+def build_slack_app(*, client: AsyncWebClient, signing_secret: str, socket_mode: bool) -> AsyncApp:
+    """A bolt app with every setting passed in. bolt still looks at ``SLACK_BOT_TOKEN``
+    (ignored: ``client`` wins, with a warning), ``SLACK_VERIFICATION_TOKEN`` (ssl_check
+    only) and ``SLACK_CLIENT_ID``/``SLACK_CLIENT_SECRET`` (both set would switch it to OAuth),
+    which no argument can turn off; keep the last two unset.
+
+    Listeners run before the response is sent (``process_before_response``), so Slack only
+    gets its 2xx once an event is stored; a crash makes it redeliver instead of losing it.
+    """
+    if not socket_mode and not signing_secret:
+        raise ConfigError(["SLACK_SIGNING_SECRET: required in HTTP mode"])
+    app = AsyncApp(
+        name="operator-bot",
+        logger=loggers.slack,
+        client=client,
+        # A str, never None: None makes bolt read SLACK_SIGNING_SECRET from os.environ.
+        signing_secret=signing_secret,
+        process_before_response=True,
+        raise_error_for_unhandled_request=False,
+        # Socket Mode frames are not signed; bolt skips the check for them anyway.
+        request_verification_enabled=not socket_mode,
+        ignoring_self_events_enabled=True,
+        ssl_check_enabled=True,
+        url_verification_enabled=True,
+    )
+    # bolt logs the whole body of a badly signed request at INFO; with a wrong secret that
+    # is every operator message. It resets this level when it builds the logger, so set it
+    # after AsyncApp().
+    logging.getLogger("slack_bolt.RequestVerification").setLevel(logging.WARNING)
+    return app
+
+
+def add_slack_route(
+    web_app: web.Application, slack_app: AsyncApp, path: str = "/slack/events"
+) -> None:
+    """Serve events, interactivity and slash commands on ``path`` (HTTP mode)."""
+
+    async def slack_events(request: web.Request) -> web.StreamResponse:
+        if not _signature_headers_well_formed(request.headers):
+            return web.json_response({"error": "invalid request"}, status=401)
+        bolt_request = await _bolt_request(request)
+        if bolt_request is None:
+            return web.json_response({"error": "malformed request"}, status=400)
+        return await to_aiohttp_response(await slack_app.async_dispatch(bolt_request))
+
+    web_app.router.add_post(path, slack_events)
+
+
+def _signature_headers_well_formed(headers: Mapping[str, str]) -> bool:
+    # bolt's verifier calls int() on the timestamp and hmac.compare_digest() (ASCII only) on
+    # the signature without guards: a garbled header would be a 500, so answer 401 here.
+    timestamp = headers.get("X-Slack-Request-Timestamp", "0")
+    try:
+        int(timestamp)
+    except ValueError:
+        return False
+    return headers.get("X-Slack-Signature", "").isascii()
+
+
+async def _bolt_request(request: web.Request) -> AsyncBoltRequest | None:
+    """The bolt request, or ``None`` when the body is not something Slack sends."""
+    try:
+        bolt_request = await to_bolt_request(request)
+    except web.HTTPException:
+        raise  # e.g. 413 for a body over client_max_size
+    except Exception as exc:
+        # AsyncBoltRequest parses the body and reads ids out of it in its constructor, so
+        # bad UTF-8, bad JSON or a JSON array fail here with assorted exception types.
+        loggers.slack.info("Rejected a malformed Slack request: %s", type(exc).__name__)
+        return None
+    body: Any = bolt_request.body
+    if not isinstance(body, dict) or not _SLACK_KEYS & body.keys():
+        loggers.slack.info("Rejected a Slack request without type, command or ssl_check")
+        return None
+    return bolt_request
+
+
+class SocketModeRunner:
+    """Receives events over a Socket Mode WebSocket instead of HTTP; a ``Component``.
+
+    ``apps.connections.open`` goes through the app's own client, so it uses the same
+    ``SLACK_API_BASE``; the app-level token replaces the bot token for that one call.
+    """
+
+    def __init__(
+        self,
+        app: AsyncApp,
+        *,
+        app_token: str,
+        connect_timeout: float = 30.0,
+        ping_interval: float = 10.0,
+    ) -> None:
+        self._app = app
+        self._app_token = app_token
+        self._connect_timeout = connect_timeout
+        self._ping_interval = ping_interval
+        self._handler: AsyncSocketModeHandler | None = None
+
+    async def start(self) -> None:
+        # The SDK client opens a ClientSession and starts a task in its constructor, so it
+        # is built here, inside the running loop.
+        self._handler = AsyncSocketModeHandler(
+            self._app, self._app_token, logger=loggers.slack,
+            web_client=self._app.client, ping_interval=self._ping_interval)
+        try:
+            # connect() retries forever on errors (a bad token too); bound the first wait.
+            await asyncio.wait_for(self._handler.connect_async(), self._connect_timeout)
+        except TimeoutError as exc:
+            await self.stop()
+            raise BridgeError(
+                f"Slack Socket Mode did not connect within {self._connect_timeout:g}s "
+                "(see the errors logged above)") from exc
+
+    async def stop(self) -> None:
+        handler, self._handler = self._handler, None
+        if handler is None:
+            return
+        client = handler.client
+        tasks = [t for t in (client.message_processor, client.current_session_monitor,
+                             client.message_receiver) if t is not None]
+        await handler.close_async()
+        # close() cancels the SDK's tasks without awaiting them; none may outlive stop().
+        await asyncio.gather(*tasks, return_exceptions=True)

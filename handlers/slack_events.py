@@ -1,0 +1,174 @@
+"""slack-bolt listeners: operators' thread messages in, bridge calls out.
+
+Registration is explicit: ``register_slack_handlers`` first, then every other feature's
+listeners, then ``register_fallbacks`` last.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+
+from bot import loggers
+from bot.slack import parse
+from bot.slack.events import OperatorEvents
+from storage.base import BaseStorage
+
+SEEN_TTL = 3600.0
+# Slack retries an event at most three times (X-Slack-Retry-Num 1..3).
+LAST_RETRY = 3
+
+Next = Callable[[], Awaitable[None]]
+Middleware = Callable[..., Awaitable[BoltResponse | None]]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One delivery of an Events API event (``event_id`` is empty for other requests).
+
+    ``BaseStorage`` can only test-and-set (``mark_seen``), and bolt runs listeners after
+    all global middleware, so "skip if done" is split in two. Attempt *n* tests the key
+    ``slack:<event_id>:<n>``, which nothing but a *success* of an earlier attempt sets
+    (``processed`` writes the keys of every later attempt). A retry after a success is
+    therefore acked and skipped; a retry after a failure finds its key unset and runs.
+    Two attempts may still overlap when the first outlives Slack's 3 s timeout; the
+    bridge is idempotent per message ts for that case.
+    """
+
+    storage: BaseStorage
+    event_id: str
+    attempt: int
+
+    def _key(self, attempt: int) -> str:
+        return f"slack:{self.event_id}:{attempt}"
+
+    async def is_repeat(self) -> bool:
+        """True when an earlier attempt of this event was processed successfully."""
+        if not self.event_id:
+            return False
+        return not await self.storage.mark_seen(self._key(self.attempt), ttl=SEEN_TTL)
+
+    async def processed(self) -> None:
+        """Record success, so that later attempts are skipped."""
+        if not self.event_id:
+            return
+        for later in range(self.attempt + 1, LAST_RETRY + 1):
+            await self.storage.mark_seen(self._key(later), ttl=SEEN_TTL)
+
+
+def retry_number(request: AsyncBoltRequest) -> int:
+    """Slack's ``X-Slack-Retry-Num`` (bolt maps Socket Mode's ``retry_attempt`` onto it)."""
+    raw = request.headers.get("x-slack-retry-num", ["0"])[0]
+    try:
+        return max(int(raw), 0)
+    except ValueError:
+        return 0
+
+
+def register_slack_handlers(
+    app: AsyncApp, *, bridge: OperatorEvents, storage: BaseStorage
+) -> None:
+    """Global middleware, the operator-message listener and the error handler.
+
+    Order: services go into the context before the dedupe check and any listener reads
+    them; bolt's own middleware (signature, auth, ignore-self) have already run.
+    """
+    app.middleware(inject(bridge=bridge))
+    app.middleware(note_rate_limit)
+    app.middleware(skip_repeats(storage))
+    app.event("message")(operator_event)
+    app.error(log_error)
+
+
+def register_fallbacks(app: AsyncApp) -> None:
+    """Ack whatever no listener took, so Slack gets 200 instead of bolt's 404 (which it
+    would retry). Call this last: bolt runs the first matching listener, and the buttons
+    (``conv_accept``, ``conv_decline``, ``lead_create``), modals and ``/leads`` listeners
+    are registered by other features before this."""
+    anything = re.compile(".*")
+    app.event(anything)(ignore_event)
+    for register in (app.action, app.view, app.view_closed, app.command, app.shortcut,
+                     app.options):
+        register(anything)(acknowledge)
+
+
+def inject(**services: Any) -> Middleware:
+    """Put ``services`` into the context; bolt then passes each to listeners by name."""
+
+    async def inject_services(context: AsyncBoltContext, next: Next) -> None:
+        context.update(services)
+        await next()
+
+    return inject_services
+
+
+async def note_rate_limit(body: Mapping[str, Any], next: Next) -> BoltResponse | None:
+    """Slack's ``app_rate_limited`` notice has no event, so no listener can match it."""
+    if body.get("type") != "app_rate_limited":
+        await next()
+        return None
+    loggers.slack.warning("Slack dropped events for minute %s: over 30,000 events/hour",
+                          body.get("minute_rate_limited"))
+    return BoltResponse(status=200, body="")
+
+
+def skip_repeats(storage: BaseStorage) -> Middleware:
+    async def skip_processed_events(
+        body: Mapping[str, Any], request: AsyncBoltRequest, context: AsyncBoltContext, next: Next
+    ) -> BoltResponse | None:
+        delivery = Delivery(storage, str(body.get("event_id") or ""), retry_number(request))
+        if await delivery.is_repeat():
+            return BoltResponse(status=200, body="")
+        context["delivery"] = delivery
+        await next()
+        return None
+
+    return skip_processed_events
+
+
+async def operator_event(
+    event: dict[str, Any], bridge: OperatorEvents, delivery: Delivery
+) -> None:
+    """Every ``message`` event: thread replies, edits and deletions reach the bridge;
+    root messages, bot posts, joins and the like are acked and dropped."""
+    if (message := parse.operator_message(event)) is not None:
+        await bridge.on_operator_message(message)
+    elif (edit := parse.edited(event)) is not None:
+        await bridge.on_operator_edit(*edit)
+    elif (gone := parse.deleted(event)) is not None:
+        await bridge.on_operator_delete(*gone)
+    await delivery.processed()
+
+
+async def ignore_event() -> None:
+    """Events API requests are acked by bolt itself."""
+
+
+async def acknowledge(ack: AsyncAck) -> None:
+    await ack()
+
+
+async def log_error(error: Exception, body: Mapping[str, Any]) -> None:
+    """The one failure sink. Returning nothing keeps bolt's 500, so Slack redelivers."""
+    loggers.slack.exception("Slack request failed: %s", describe(body), exc_info=error)
+
+
+def describe(body: Mapping[str, Any]) -> str:
+    """Ids that locate a request in Slack, and never its text."""
+    event = body.get("event")
+    event = event if isinstance(event, Mapping) else {}
+    parts = {
+        "event_id": body.get("event_id"), "type": body.get("type"),
+        "event": event.get("type"), "subtype": event.get("subtype"),
+        "channel": event.get("channel"), "ts": event.get("ts"),
+        "command": body.get("command"),
+    }
+    return " ".join(f"{k}={v}" for k, v in parts.items() if v)

@@ -1,0 +1,52 @@
+"""Customers writing to the Telegram bot: each private message goes to the bridge."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from aiogram import F, Router
+from aiogram.filters import CommandStart
+from aiogram.types import Message
+
+from bot.channels.telegram import TelegramChannel
+from bot.models import InboundMessage
+
+
+class CustomerEvents(Protocol):
+    """What the customer handlers need from the bridge."""
+
+    async def on_start(self, inbound: InboundMessage) -> None: ...
+
+    async def on_customer_message(self, inbound: InboundMessage) -> None: ...
+
+    async def on_customer_edit(self, inbound: InboundMessage) -> None: ...
+
+
+async def start(message: Message, bridge: CustomerEvents, telegram: TelegramChannel) -> None:
+    if (inbound := telegram.to_inbound(message)) is not None:
+        await bridge.on_start(inbound)
+
+
+async def customer_message(message: Message, bridge: CustomerEvents,
+                           telegram: TelegramChannel) -> None:
+    if (inbound := telegram.to_inbound(message)) is not None:
+        await bridge.on_customer_message(inbound)
+
+
+async def customer_edit(message: Message, bridge: CustomerEvents,
+                        telegram: TelegramChannel) -> None:
+    if (inbound := telegram.to_inbound(message, edited=True)) is not None:
+        await bridge.on_customer_edit(inbound)
+
+
+def customer_router() -> Router:
+    """``bridge`` and ``telegram`` come from the Dispatcher's workflow data."""
+    router = Router(name="telegram_customer")
+    private = F.chat.type == "private"
+    router.message.filter(private)
+    router.edited_message.filter(private)
+    # /start first: the catch-all below would take it otherwise.
+    router.message.register(start, CommandStart())
+    router.message.register(customer_message)
+    router.edited_message.register(customer_edit)
+    return router

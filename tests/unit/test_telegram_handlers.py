@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiogram import Bot, Dispatcher
+from aiogram.dispatcher.event.bases import UNHANDLED
+
+from bot.channels.telegram import TelegramChannel, build_bot
+from bot.models import InboundMessage
+from handlers import setup_telegram_routers
+from handlers.telegram_customer import CustomerEvents
+from tests.fakes import tg_updates as tg
+from tests.fakes.telegram_api import FakeTelegramAPI
+
+CHAT = 2002
+
+
+class RecordingBridge:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, InboundMessage]] = []
+
+    async def on_start(self, inbound: InboundMessage) -> None:
+        self.events.append(("start", inbound))
+
+    async def on_customer_message(self, inbound: InboundMessage) -> None:
+        self.events.append(("message", inbound))
+
+    async def on_customer_edit(self, inbound: InboundMessage) -> None:
+        self.events.append(("edit", inbound))
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegramAPI]:
+    async with FakeTelegramAPI() as api:
+        yield api
+
+
+@pytest.fixture
+async def bot(fake: FakeTelegramAPI) -> AsyncIterator[Bot]:
+    bot = build_bot("42:TEST", fake.url)
+    yield bot
+    await bot.session.close()
+
+
+@pytest.fixture
+def bridge() -> RecordingBridge:
+    return RecordingBridge()
+
+
+@pytest.fixture
+def dp(bot: Bot, bridge: RecordingBridge) -> Dispatcher:
+    events: CustomerEvents = bridge  # the recorder satisfies the protocol the handlers use
+    dispatcher = Dispatcher(bridge=events, telegram=TelegramChannel(bot))
+    dispatcher.include_router(setup_telegram_routers())
+    return dispatcher
+
+
+async def feed(dp: Dispatcher, bot: Bot, update: dict[str, Any]) -> Any:
+    return await dp.feed_raw_update(bot, update)
+
+
+@pytest.mark.parametrize("payload", [None, "promo42"])
+async def test_start_goes_to_on_start(dp: Dispatcher, bot: Bot, bridge: RecordingBridge,
+                                      fake: FakeTelegramAPI, payload: str | None) -> None:
+    await feed(dp, bot, tg.start_command(CHAT, payload, message_id=3))
+    [(event, inbound)] = bridge.events
+    assert event == "start"
+    assert inbound.text == (f"/start {payload}" if payload else "/start")
+    assert inbound.event_key == f"telegram:{CHAT}:3"
+    assert sum(fake.attempts.values()) == 0  # handlers never call Telegram themselves
+
+
+async def test_text_goes_to_on_customer_message(dp: Dispatcher, bot: Bot,
+                                                bridge: RecordingBridge) -> None:
+    await feed(dp, bot, tg.text_message(CHAT, "Where is my order?", first_name="Ann"))
+    [(event, inbound)] = bridge.events
+    assert (event, inbound.text, inbound.customer.name) == ("message", "Where is my order?",
+                                                            "Ann")
+
+
+async def test_other_commands_are_ordinary_messages(dp: Dispatcher, bot: Bot,
+                                                    bridge: RecordingBridge) -> None:
+    await feed(dp, bot, tg.text_message(CHAT, "/help"))
+    assert [event for event, _ in bridge.events] == ["message"]
+
+
+async def test_photo_goes_to_on_customer_message(dp: Dispatcher, bot: Bot,
+                                                 bridge: RecordingBridge) -> None:
+    await feed(dp, bot, tg.photo_message(CHAT, caption="broken", file_id="PH1", message_id=8))
+    [(event, inbound)] = bridge.events
+    assert (event, inbound.text) == ("message", "broken")
+    [attachment] = inbound.attachments
+    assert (attachment.kind, attachment.ref, attachment.name) == ("photo", "PH1", "photo_8.jpg")
+
+
+async def test_edit_goes_to_on_customer_edit(dp: Dispatcher, bot: Bot,
+                                             bridge: RecordingBridge) -> None:
+    update = tg.edited_text_message(CHAT, "typo fixed", message_id=4, date=1_700_000_000,
+                                    edit_date=1_700_000_030)
+    await feed(dp, bot, update)
+    [(event, inbound)] = bridge.events
+    assert (event, inbound.text) == ("edit", "typo fixed")
+    assert inbound.event_key == f"telegram:{CHAT}:4:edit:1700000030"
+
+
+def _in_group(update: dict[str, Any], key: str) -> dict[str, Any]:
+    update[key]["chat"] = {"id": -100777, "type": "supergroup", "title": "Team"}
+    return update
+
+
+@pytest.mark.parametrize("update", [
+    _in_group(tg.text_message(CHAT, "hi all"), "message"),
+    _in_group(tg.start_command(CHAT), "message"),
+    _in_group(tg.edited_text_message(CHAT, "edited"), "edited_message"),
+    {"update_id": 1, "channel_post": {"message_id": 1, "date": 1_700_000_000, "text": "news",
+                                      "chat": {"id": -100888, "type": "channel", "title": "C"}}},
+])
+async def test_non_private_updates_reach_nothing(dp: Dispatcher, bot: Bot,
+                                                 bridge: RecordingBridge,
+                                                 update: dict[str, Any]) -> None:
+    assert await feed(dp, bot, update) is UNHANDLED
+    assert bridge.events == []
+
+
+async def test_unsupported_content_still_reaches_operators(dp: Dispatcher, bot: Bot,
+                                                           bridge: RecordingBridge) -> None:
+    update = tg.text_message(CHAT, "")
+    del update["message"]["text"]
+    update["message"]["dice"] = {"emoji": "🎲", "value": 6}
+    await feed(dp, bot, update)
+    [(event, inbound)] = bridge.events
+    assert event == "message"
+    assert [(a.kind, dict(a.details)) for a in inbound.attachments] == [
+        ("unsupported", {"type": "dice"})]
+
+
+def test_routers_can_be_built_more_than_once() -> None:
+    # Nothing registers at import time, so two dispatchers (or two tests) never share state.
+    first, second = setup_telegram_routers(), setup_telegram_routers()
+    assert first is not second
