@@ -9,7 +9,14 @@ import aiohttp
 from aiohttp import web
 
 from bot import loggers
+from bot.access import Access
+from bot.actions import ConversationActions
 from bot.bridge import Bridge
+from bot.cards import CardBuilder
+from bot.crm import create_crm
+from bot.crm.base import BaseCrm
+from bot.desk import Desk
+from bot.leads import LeadService
 from bot.config import Settings
 from bot.failures import FailureReporter
 from bot.lifecycle.clock import Clock, SystemClock
@@ -41,6 +48,7 @@ class BotApp:
     outbox: Outbox
     bridge: Bridge
     relay: Relay
+    desk: Desk
     web: web.Application
     components: list[Component] = field(default_factory=list)
     slack_app: Any = None
@@ -62,6 +70,20 @@ class BotApp:
         for component in reversed(self.components):
             await component.stop()
         await self.storage.close()
+
+
+class HttpSessions:
+    """Closes the CRM and the shared outgoing HTTP session at shutdown."""
+
+    def __init__(self, crm: BaseCrm, http: aiohttp.ClientSession) -> None:
+        self.crm, self.http = crm, http
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        await self.crm.close()
+        await self.http.close()
 
 
 def describe_channels(settings: Settings) -> dict[str, bool]:
@@ -94,13 +116,24 @@ async def build_app(
                     poll_interval=poll_interval)
     health = Health(storage=storage, metrics=metrics, channels=describe_channels(settings))
     app = create_web_app(health, max_body_bytes=settings.max_body_bytes)
+    access = Access(operators=settings.slack.operators, managers=settings.slack.managers)
     bridge = Bridge(storage=storage, outbox=outbox, renderer=renderer, clock=clock,
-                    metrics=metrics, operators=settings.slack.operators,
-                    managers=settings.slack.managers)
+                    metrics=metrics, access=access)
+    http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+    crm = create_crm(settings.crm, storage=storage, outbox=outbox, http=http, clock=clock)
+    leads = LeadService(storage=storage, crm=crm, renderer=renderer, clock=clock, outbox=outbox,
+                        access=access)
+    actions = ConversationActions(storage=storage, outbox=outbox, renderer=renderer,
+                                  clock=clock, access=access)
+    desk = Desk(storage=storage, bridge=bridge, actions=actions, leads=leads, renderer=renderer)
+    desk.install()
+    cards = CardBuilder(storage=storage, renderer=renderer, lead_line=leads.card_line)
     bot_app = BotApp(settings=settings, storage=storage, clock=clock, metrics=metrics,
-                     renderer=renderer, outbox=outbox, bridge=bridge, web=app,
+                     renderer=renderer, outbox=outbox, bridge=bridge, web=app, desk=desk,
                      relay=Relay(storage=storage, renderer=renderer, clock=clock,
-                                 workspace=None, channels={}))
+                                 workspace=None, channels={}, cards=cards))
+    bot_app.components.append(HttpSessions(crm, http))
+    crm.register(outbox)
     if settings.slack.enabled:
         _wire_slack(bot_app)
     if settings.telegram.enabled:
@@ -116,6 +149,7 @@ async def build_app(
 def _wire_slack(bot_app: BotApp) -> None:
     from bot.slack.app import SocketModeRunner, add_slack_route, build_slack_app
     from bot.slack.app import build_slack_client
+    from handlers.slack_actions import register_action_handlers
     from handlers.slack_events import register_fallbacks, register_slack_handlers
 
     s = bot_app.settings.slack
@@ -127,6 +161,7 @@ def _wire_slack(bot_app: BotApp) -> None:
     slack_app = build_slack_app(client=client, signing_secret=s.signing_secret,
                                 socket_mode=s.socket_mode)
     register_slack_handlers(slack_app, bridge=bot_app.bridge, storage=bot_app.storage)
+    register_action_handlers(slack_app, desk=bot_app.desk, renderer=bot_app.renderer)
     register_fallbacks(slack_app)  # last: after every specific listener
     bot_app.slack_app = slack_app
     if s.socket_mode:

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot import jobs
+from bot.access import Access
 from bot.lifecycle.clock import Clock
 from bot.metrics import Metrics
 from bot.models import (
@@ -37,6 +38,8 @@ class CommandContext:
 
 
 CommandHandler = Callable[[CommandContext], Awaitable[None]]
+MessageHook = Callable[[Conversation, Message], Awaitable[None]]
+ReplyHook = Callable[[Conversation, str], Awaitable[None]]
 
 
 def digest(text: str) -> str:
@@ -56,13 +59,16 @@ def classify(text: str) -> str:
 
 class Bridge:
     def __init__(self, *, storage: BaseStorage, outbox: Outbox, renderer: Renderer,
-                 clock: Clock, metrics: Metrics, operators: frozenset[str] = frozenset(),
-                 managers: frozenset[str] = frozenset()) -> None:
+                 clock: Clock, metrics: Metrics, access: Access = Access()) -> None:
         self.storage, self.outbox, self.renderer = storage, outbox, renderer
         self.clock, self.metrics = clock, metrics
-        self.operators, self.managers = operators, managers
+        self.access = access
         self.commands: dict[str, CommandHandler] = {"help": self._help, "note": self._note}
         self.command_help: list[str] = []
+        #: called with every stored customer message and operator reply
+        self.message_hooks: list[MessageHook] = []
+        #: called when an operator's reply was queued for the customer
+        self.reply_hooks: list[ReplyHook] = []
 
     # -- customers -----------------------------------------------------------------------
     async def on_customer_message(self, inbound: InboundMessage) -> None:
@@ -71,6 +77,7 @@ class Bridge:
         if got is not None:
             self.metrics.messages_in.labels(inbound.key.channel).inc()
             self.outbox.notify()
+            await self._run_message_hooks(got.conversation, got.message)
 
     async def on_customer_edit(self, inbound: InboundMessage) -> None:
         conv = await self.storage.current_conversation(inbound.key)
@@ -90,9 +97,6 @@ class Bridge:
         await self._enqueue([jobs.send_text(inbound.key, html, inbound.event_key)])
 
     # -- operators ------------------------------------------------------------------------
-    def may_operate(self, user: str) -> bool:
-        return not self.operators or user in self.operators or user in self.managers
-
     async def on_operator_message(self, message: OperatorMessage) -> None:
         conv = await self.storage.find_by_thread(message.slack_channel, message.thread_ts)
         if conv is None or await self.storage.find_message_by_slack_ts(message.ts):
@@ -102,7 +106,7 @@ class Bridge:
             await self._run_command(conv, message)
         elif kind == "note":
             await self._store(conv, message, Direction.NOTE)
-        elif not self.may_operate(message.user):
+        elif not self.access.may_operate(message.user):
             await self.whisper(message, self.renderer.render("slack/not_an_operator.mrkdwn"))
         else:
             await self._relay_reply(conv, message)
@@ -126,13 +130,21 @@ class Bridge:
 
     async def _relay_reply(self, conv: Conversation, message: OperatorMessage) -> None:
         now = self.clock.now()
-        await self._store(conv, message, Direction.OUT,
-                          lambda msg: [jobs.for_message(jobs.SEND, msg, f"send:{msg.slack_ts}")])
+        msg = await self._store(
+            conv, message, Direction.OUT,
+            lambda msg: [jobs.for_message(jobs.SEND, msg, f"send:{msg.slack_ts}")])
         conv.last_operator_at = now
         conv.first_response_at = conv.first_response_at or now
         conv.operator_streak += 1
         await self.storage.save_conversation(conv)
         self.outbox.notify()
+        for hook in self.reply_hooks:
+            await hook(conv, message.user)
+        await self._run_message_hooks(conv, msg)
+
+    async def _run_message_hooks(self, conv: Conversation, msg: Message) -> None:
+        for hook in self.message_hooks:
+            await hook(conv, msg)
 
     async def _store(self, conv: Conversation, message: OperatorMessage, direction: Direction,
                      plan: Callable[[Message], list[NewJob]] = lambda _: []) -> Message:
@@ -149,7 +161,7 @@ class Bridge:
         if handler is None:
             text = self.renderer.render("slack/unknown_command.mrkdwn", command=f"!{name}")
             await self.whisper(message, text)
-        elif name.lower() != "help" and not self.may_operate(message.user):
+        elif name.lower() != "help" and not self.access.may_operate(message.user):
             await self.whisper(message, self.renderer.render("slack/not_an_operator.mrkdwn"))
         else:
             await handler(CommandContext(conv, message, args.strip()))
@@ -167,6 +179,11 @@ class Bridge:
     async def whisper(self, message: OperatorMessage, text: str) -> None:
         dedupe = f"whisper:{message.ts}:{digest(text)}"
         await self._enqueue([jobs.whisper(message.user, text, message.thread_ts, dedupe)])
+
+    async def whisper_user(self, user: str, text: str, thread_ts: str) -> None:
+        """A private answer to a button click or modal (repeated clicks answer once)."""
+        dedupe = f"whisper:{user}:{thread_ts}:{digest(text)}"
+        await self._enqueue([jobs.whisper(user, text, thread_ts, dedupe)])
 
     async def _enqueue(self, new_jobs: list[NewJob]) -> None:
         await self.storage.enqueue(new_jobs, now=self.clock.now().timestamp())

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
-from bot.models import Conversation, Customer, Message
+from bot.models import Conversation, Customer, Direction, Lead, Message
+from bot.preferences import preference
 from bot.rendering import Renderer
 from bot.slack.blocks import ACCEPT, CREATE_LEAD, DECLINE, Block, card_blocks
+from storage.base import BaseStorage
+
+LeadLine = Callable[[Lead, list[str]], str]
 
 
 @dataclass(frozen=True)
@@ -19,6 +25,15 @@ def channel_label(renderer: Renderer, channel: str) -> str:
     return renderer.render("slack/channel_label.txt", channel=channel)
 
 
+def action_note(renderer: Renderer, conv: Conversation) -> str:
+    action = conv.extra.get("last_action")
+    if not action:
+        return ""
+    when = datetime.fromisoformat(action["at"]).strftime("%Y-%m-%d %H:%M UTC")
+    return renderer.render("slack/card_notes.mrkdwn", action=action, action_time=when,
+                           decline_reason=conv.extra.get("decline_reason", ""))
+
+
 def render_card(renderer: Renderer, conv: Conversation, customer: Customer,
                 first: Message | None, *, status_notes: list[str] | None = None) -> Card:
     label = channel_label(renderer, conv.key.channel)
@@ -26,7 +41,7 @@ def render_card(renderer: Renderer, conv: Conversation, customer: Customer,
     status = renderer.render(
         "slack/card_status.mrkdwn", status_label=renderer.render(
             "slack/status_label.txt", status=conv.status.value),
-        assignee=conv.assignee, notes=status_notes or [])
+        assignee=conv.assignee, notes=[n for n in status_notes or [] if n])
     preview = "" if first is None else renderer.render(
         "slack/card_preview.mrkdwn", text=first.text,
         attachment_kinds=[a.kind for a in first.attachments])
@@ -36,3 +51,26 @@ def render_card(renderer: Renderer, conv: Conversation, customer: Customer,
                          labels={ACCEPT: accept, DECLINE: decline, CREATE_LEAD: lead})
     text = renderer.render("slack/card_fallback.txt", customer=customer, channel_label=label)
     return Card(text=text, blocks=blocks)
+
+
+class CardBuilder:
+    """Builds a conversation's card from what is stored now."""
+
+    def __init__(self, *, storage: BaseStorage, renderer: Renderer,
+                 lead_line: LeadLine | None = None) -> None:
+        self.storage, self.renderer, self.lead_line = storage, renderer, lead_line
+
+    async def build(self, conv: Conversation) -> Card:
+        customer = await self.storage.get_customer(conv.key) or Customer(conv.key)
+        messages = await self.storage.list_messages(conv.id)
+        first = next((m for m in messages if m.direction is Direction.IN), None)
+        notes = [action_note(self.renderer, conv), await self._lead_note(conv)]
+        return render_card(self.renderer, conv, customer, first, status_notes=notes)
+
+    async def _lead_note(self, conv: Conversation) -> str:
+        if conv.lead_id is None or self.lead_line is None:
+            return ""
+        lead = await self.storage.get_lead(conv.lead_id)
+        if lead is None:
+            return ""
+        return self.lead_line(lead, list(await preference(self.storage, "card_lead_fields")))

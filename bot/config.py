@@ -41,7 +41,7 @@ class SlackSettings:
     app_token: Secret = Secret("")
     api_base: str = "https://slack.com/api/"
     channel: str = ""
-    managers: frozenset[str] = frozenset()
+    managers: tuple[str, ...] = ()
     operators: frozenset[str] = frozenset()
 
     @property
@@ -163,8 +163,9 @@ def _log_level(raw: str) -> str:
     return raw.upper()
 
 
-def _user_ids(raw: str) -> frozenset[str]:
-    return frozenset(part.strip() for part in raw.split(",") if part.strip())
+def _ordered_ids(raw: str) -> tuple[str, ...]:
+    ids = (part.strip() for part in raw.split(",") if part.strip())
+    return tuple(dict.fromkeys(ids))
 
 
 def _telegram(r: _Reader) -> TelegramSettings:
@@ -192,8 +193,8 @@ def _slack(r: _Reader) -> SlackSettings:
         bot_token=r.secret("SLACK_BOT_TOKEN"), signing_secret=r.secret("SLACK_SIGNING_SECRET"),
         app_token=r.secret("SLACK_APP_TOKEN"),
         api_base=r.text("SLACK_API_BASE", "https://slack.com/api/").rstrip("/") + "/",
-        channel=r.text("SLACK_CHANNEL"), managers=_user_ids(r.text("SLACK_MANAGERS")),
-        operators=_user_ids(r.text("SLACK_OPERATORS")))
+        channel=r.text("SLACK_CHANNEL"), managers=_ordered_ids(r.text("SLACK_MANAGERS")),
+        operators=frozenset(_ordered_ids(r.text("SLACK_OPERATORS"))))
     r.require(not s.bot_token or s.bot_token.startswith("xoxb-"),
               "SLACK_BOT_TOKEN: expected a bot token starting with xoxb-")
     r.require(not s.app_token or s.app_token.startswith("xapp-"),
@@ -213,4 +214,7 @@ def _crm(r: _Reader) -> CrmSettings:
     r.require(s.kind in CRM_KINDS, f"CRM: {s.kind!r} is not one of {', '.join(CRM_KINDS)}")
     r.require(s.kind != "webhook" or bool(s.webhook_url),
               "CRM_WEBHOOK_URL: required when CRM=webhook")
+    r.require(s.kind != "webhook" or bool(s.webhook_secret),
+              "CRM_WEBHOOK_SECRET: required when CRM=webhook, so the receiver can check "
+              "each request really comes from the bot")
     return s

@@ -10,7 +10,8 @@ from bot.outbox import Outbox
 from bot.rendering import Renderer
 from storage.base import BaseStorage
 
-TO_CUSTOMER = {jobs.SEND, jobs.EDIT, jobs.DELETE, jobs.SEND_TEXT}
+# failures of these are told in the conversation's thread
+TO_CUSTOMER = {jobs.SEND, jobs.EDIT, jobs.DELETE, jobs.SEND_TEXT, jobs.CRM_WEBHOOK}
 
 
 class FailureReporter:
@@ -21,7 +22,9 @@ class FailureReporter:
     async def __call__(self, job: Job, reason: str) -> None:
         conv_id = await self._mark_message(job, reason)
         if job.kind in TO_CUSTOMER and conv_id:
-            text = self.renderer.render("slack/delivery_failed.mrkdwn", reason=reason, hint="")
+            target = "crm" if job.kind == jobs.CRM_WEBHOOK else "customer"
+            text = self.renderer.render("slack/delivery_failed.mrkdwn", reason=reason,
+                                        hint="", target=target)
             await self.storage.enqueue([jobs.notice(conv_id, text, f"failed:{job.id}")],
                                        now=self.clock.now().timestamp())
             self.outbox.notify()

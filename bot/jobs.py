@@ -13,6 +13,8 @@ SEND = "channel.send"                # an operator reply → the customer
 EDIT = "channel.edit"                # an operator's edit → the customer's copy
 DELETE = "channel.delete"            # an operator's delete → the customer's copy
 SEND_TEXT = "channel.send_text"      # a bot text (greeting, auto-reply) → the customer
+REFRESH_CARD = "slack.refresh_card"  # re-render a thread's root card from the stored state
+CRM_WEBHOOK = "crm.webhook"          # a lead event → the CRM webhook
 
 # Telegram sends the items of an album as separate messages within a moment; the first
 # one's relay waits this long so the whole album goes out as one Slack post.
@@ -37,6 +39,10 @@ def relay_in(conv: Conversation, msg: Message) -> NewJob:
 def notice(conv_id: int, text: str, dedupe_key: str, *, broadcast: bool = False) -> NewJob:
     return NewJob(NOTICE, {"conversation_id": conv_id, "text": text, "broadcast": broadcast},
                   dedupe_key, to_slack(conv_id))
+
+
+def refresh_card(conv_id: int, dedupe_key: str) -> NewJob:
+    return NewJob(REFRESH_CARD, {"conversation_id": conv_id}, dedupe_key, to_slack(conv_id))
 
 
 def whisper(user: str, text: str, thread_ts: str, dedupe_key: str) -> NewJob:

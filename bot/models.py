@@ -215,3 +215,36 @@ class OperatorMessage:
     text: str
     files: tuple[Attachment, ...] = ()
     event_key: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LeadRequest:
+    """What an operator asked for when creating or updating a lead. Empty means "not
+    given": creation falls back to the defaults and the customer's details, an update
+    leaves the field as it is."""
+
+    owner: str = ""
+    pool: str = ""
+    status: str = ""
+    source: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    username: str = ""
+    email: str = ""
+    phone: str = ""
+    company: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LeadForm:
+    """A lead modal's content: the prefilled request and the choices it offers."""
+
+    conversation_id: int
+    prefill: LeadRequest
+    language: str
+    channel: str
+    statuses: tuple[str, ...]
+    sources: tuple[str, ...]
+    pools: tuple[str, ...]
+    existing_lead_id: int | None = None

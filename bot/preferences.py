@@ -12,6 +12,27 @@ DEFAULTS: dict[str, Any] = {
     "show_operator_name": True,
     # emoji added to an operator's message once it reached the customer ("" = none)
     "delivery_reaction": "white_check_mark",
+    # tell the customer when an operator accepts the conversation
+    "notify_on_accept": True,
+    # send the goodbye template when an operator closes the conversation
+    "goodbye_on_close": True,
+    # -- leads --
+    "default_owner": "",
+    "default_pool": "",
+    "default_status": "New",
+    "statuses": ["New", "Contacted", "Qualified", "Unqualified"],
+    "sources": ["Telegram", "WeChat", "Web chat", "Lead form", "Google Ads"],
+    # a lead's source when the operator names none, by the customer's channel
+    "source_by_channel": {"telegram": "Telegram", "wechat": "WeChat", "webchat": "Web chat"},
+    # with no default owner or pool: the creating operator owns the lead (True), or the
+    # first of SLACK_MANAGERS (False)
+    "operators_are_crm_users": True,
+    # when False only managers may pick an owner other than the default or themselves
+    "operators_may_assign_any_owner": True,
+    # attach the transcript to a new lead and append later messages to its feed
+    "history_sync": True,
+    # what the lead line on the card shows, in order
+    "card_lead_fields": ["id", "owner", "status", "source"],
 }
 
 

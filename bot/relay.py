@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot import jobs
-from bot.cards import render_card
+from bot.cards import CardBuilder
 from bot.channels.base import Channel, OutboundFile
 from bot.errors import PermanentError
 from bot.formatting import mentioned_user_ids, slack_to_telegram_html
 from bot.lifecycle.clock import Clock
-from bot.models import Conversation, Delivery, Job, Message
+from bot.models import Conversation, Delivery, Job, Message, Status
 from bot.outbox import Limit, Outbox
 from bot.preferences import preference
 from bot.rendering import Renderer
@@ -32,9 +32,10 @@ class Rates:
 class Relay:
     def __init__(self, *, storage: BaseStorage, renderer: Renderer, clock: Clock,
                  workspace: SlackWorkspace | None, channels: dict[str, Channel],
-                 rates: Rates = Rates()) -> None:
+                 cards: CardBuilder, rates: Rates = Rates()) -> None:
         self.storage, self.renderer, self.clock = storage, renderer, clock
         self.workspace, self.channels, self.rates = workspace, channels, rates
+        self.cards = cards
 
     def register(self, outbox: Outbox) -> None:
         if self.workspace is not None:
@@ -44,6 +45,7 @@ class Relay:
             outbox.route(jobs.NOTICE, self.notice, limit=slack_limit)
             outbox.route(jobs.WHISPER, self.whisper)
             outbox.route(jobs.REACT, self.react)
+            outbox.route(jobs.REFRESH_CARD, self.refresh_card)
         if self.channels:
             for kind, handler in ((jobs.SEND, self.send), (jobs.EDIT, self.edit),
                                   (jobs.DELETE, self.delete), (jobs.SEND_TEXT, self.send_text)):
@@ -74,7 +76,7 @@ class Relay:
     async def relay_in(self, job: Job) -> None:
         msg, conv = await self._load(job)
         if not conv.has_thread:
-            await self._open_thread(conv, msg, job)
+            await self._open_thread(conv, job)
         batch = [msg]
         if msg.album_id:
             batch = [m for m in await self.storage.list_messages(conv.id)
@@ -86,10 +88,8 @@ class Relay:
             m.slack_ts, m.delivery = ts or f"file:{m.id}", Delivery.DELIVERED
             await self.storage.save_message(m)
 
-    async def _open_thread(self, conv: Conversation, first: Message, job: Job) -> None:
-        customer = await self.storage.get_customer(conv.key)
-        assert customer is not None
-        card = render_card(self.renderer, conv, customer, first)
+    async def _open_thread(self, conv: Conversation, job: Job) -> None:
+        card = await self.cards.build(conv)
         conv.thread_ts = await self.slack.post(text=card.text, blocks=card.blocks, job_id=job.id)
         conv.slack_channel = self.slack.channel
         await self.storage.save_conversation(conv)
@@ -99,6 +99,8 @@ class Relay:
         notes: list[str] = []
         files = [f for m in batch for f in await self._fetch_files(conv, m, notes)]
         attachments = [a for m in batch for a in m.attachments if a.kind not in FILE_KINDS]
+        if conv.status is Status.DECLINED:
+            notes.append(self.renderer.render("slack/declined_flag.mrkdwn"))
         text = self.renderer.render(
             "slack/customer_message.mrkdwn", text="\n".join(m.text for m in batch if m.text),
             attachments=attachments, notes=notes, edited=any(m.edited for m in batch))
@@ -129,6 +131,12 @@ class Relay:
             "slack/customer_message.mrkdwn", text=msg.text, notes=[], edited=True,
             attachments=[a for a in msg.attachments if a.kind not in FILE_KINDS])
         await self.slack.update(msg.slack_ts, text=text)
+
+    async def refresh_card(self, job: Job) -> None:
+        conv = await self.storage.require_conversation(int(job.payload["conversation_id"]))
+        if conv.has_thread:  # else the card is built fresh when the thread opens
+            card = await self.cards.build(conv)
+            await self.slack.update(conv.thread_ts, text=card.text, blocks=card.blocks)
 
     async def notice(self, job: Job) -> None:
         conv = await self.storage.require_conversation(int(job.payload["conversation_id"]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.models import OperatorMessage
+from bot.models import LeadForm, LeadRequest, OperatorMessage
 
 
 class OperatorEvents(Protocol):
@@ -16,3 +16,19 @@ class OperatorEvents(Protocol):
 
     async def on_operator_delete(self, slack_channel: str, ts: str) -> None:
         """A human deleted a thread message."""
+
+
+class DeskActions(Protocol):
+    """What the Slack interactive listeners (buttons, modals) call. Refusals and results
+    are shown to the user by the implementation (ephemeral messages, card updates)."""
+
+    async def accept(self, conversation_id: int, user: str) -> None: ...
+
+    async def decline(self, conversation_id: int, user: str, *, reason: str,
+                      notify: bool) -> None: ...
+
+    async def lead_form(self, conversation_id: int, user: str) -> LeadForm | None:
+        """:return: the modal's content, or None when refused (the user was told why)"""
+
+    async def create_lead(self, conversation_id: int, user: str,
+                          request: LeadRequest) -> None: ...

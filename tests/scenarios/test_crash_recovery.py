@@ -31,9 +31,13 @@ def bot_process(env: dict[str, str], cwd: Path) -> Iterator[subprocess.Popen[byt
     try:
         yield proc
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=10)
+        if proc.poll() is None:  # a clean stop (SIGTERM) unless the test killed it already
+            proc.terminate()
+        try:
+            assert proc.wait(timeout=15) in (0, -signal.SIGKILL), "unclean shutdown"
+        finally:
+            if proc.poll() is None:
+                proc.kill()
 
 
 async def _wait_healthy(session: aiohttp.ClientSession, base: str) -> None:

@@ -26,7 +26,7 @@ def test_full_configuration_is_read() -> None:
         "STORAGE_URL": "redis://localhost:6379/0"})
     assert s.telegram.api_base == "http://127.0.0.1:9"
     assert s.slack.api_base == "http://h/api/"
-    assert s.slack.managers == {"U1", "U2"} and s.slack.operators == {"U3"}
+    assert s.slack.managers == ("U1", "U2") and s.slack.operators == {"U3"}
     assert s.port == 9000 and not s.slack.socket_mode
 
 

@@ -1,0 +1,116 @@
+"""Processes the benchmark runs: the real bot, the floor, redis-server; and their RSS."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+
+import aiohttp
+
+from tests.fakes.slack_api import FakeSlackAPI
+from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.scenarios.harness import desk_env
+from tests.support.redis_server import free_port, redis_url
+
+ROOT = Path(__file__).resolve().parents[1]
+# Our own limiter must not cap the run: the fakes do not rate-limit unless asked.
+UNLIMITED = {"SLACK_POST_RATE": "100000", "SLACK_POST_BURST": "100000"}
+
+
+def rss_kib(pid: int) -> int:
+    """Resident set size of ``pid`` in KiB (``VmRSS`` of /proc/<pid>/status)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def bot_env(slack: FakeSlackAPI, tg: FakeTelegramAPI, *, port: int, storage_url: str,
+            **extra: str) -> dict[str, str]:
+    return desk_env(slack, tg, HOST="127.0.0.1", PORT=str(port), STORAGE_URL=storage_url,
+                    LOG_LEVEL="WARNING", **{**UNLIMITED, **extra})
+
+
+class Served:
+    """A process answering HTTP on ``base``."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], port: int) -> None:
+        self.proc, self.port = proc, port
+        self.base = f"http://127.0.0.1:{port}"
+
+    @property
+    def rss_kib(self) -> int:
+        return rss_kib(self.proc.pid)
+
+
+async def wait_healthy(base: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the process exited with {proc.returncode} before it "
+                                   "became healthy")
+            try:
+                async with session.get(f"{base}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.05)
+    raise RuntimeError(f"{base} did not become healthy in {timeout:g}s")
+
+
+@asynccontextmanager
+async def served(module: str, env: dict[str, str], cwd: Path) -> AsyncIterator[Served]:
+    """``python -m module`` with ``env`` (PORT set in it), stopped with SIGTERM at the end."""
+    full = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), **env}
+    log = cwd / f"{module}-{env['PORT']}.log"
+    with log.open("wb") as stderr:
+        proc = subprocess.Popen([sys.executable, "-m", module], cwd=cwd, env=full,
+                                stdout=subprocess.DEVNULL, stderr=stderr)
+    try:
+        try:
+            await wait_healthy(f"http://127.0.0.1:{env['PORT']}", proc)
+        except RuntimeError:
+            sys.stderr.write(log.read_text()[-4000:])
+            raise
+        yield Served(proc, int(env["PORT"]))
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.to_thread(proc.wait, 20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@asynccontextmanager
+async def bot(slack: FakeSlackAPI, tg: FakeTelegramAPI, workdir: Path, storage_url: str,
+              **extra: str) -> AsyncIterator[Served]:
+    env = bot_env(slack, tg, port=free_port(), storage_url=storage_url, **extra)
+    async with served("bot", env, workdir) as process:
+        yield process
+
+
+@asynccontextmanager
+async def floor(slack: FakeSlackAPI, tg: FakeTelegramAPI, workdir: Path) -> AsyncIterator[Served]:
+    env = bot_env(slack, tg, port=free_port(), storage_url="sqlite:///unused")
+    async with served("bench.floor", env, workdir) as process:
+        yield process
+
+
+@contextmanager
+def redis(workdir: Path) -> Iterator[str]:
+    """A redis-server of our own (REDIS_URL if set); the benchmark needs one."""
+    with redis_url(workdir) as url:
+        if url is None:
+            raise RuntimeError("no redis-server on PATH and no REDIS_URL")
+        yield url.rsplit("/", 1)[0]

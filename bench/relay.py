@@ -1,0 +1,162 @@
+"""Relay throughput and latency, both directions, for one target (the bot or the floor)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from bench.load import Traffic, arrived, closed_loop, open_loop, outbox_empty
+from bench.platforms import IN_TOKEN, TimedSlack, TimedTelegram
+from bench.stats import latency_summary
+from tests.scenarios.harness import CHANNEL
+
+# The bot holds each Telegram chat to 1 message/s with a burst of 3 (Telegram's own
+# limit, ``Rates.per_customer_chat``): replies are spread so no chat goes faster.
+REFILL_PAUSE = 3.5
+
+
+@dataclass(frozen=True)
+class RelayPlan:
+    conversations: int = 50
+    messages: int = 2000
+    concurrency: int = 64
+    rates: tuple[int, ...] = (50, 200, 1000)
+    seconds: float = 6.0
+    reverse_conversations: int = 1000
+    reverse_messages: int = 2000
+    drain_timeout: float = 90.0
+
+
+class RelayRun:
+    def __init__(self, traffic: Traffic, plan: RelayPlan, first_chat: int) -> None:
+        self.t, self.plan = traffic, plan
+        self.chats = range(first_chat, first_chat + plan.conversations)
+        self.reverse_chats = range(first_chat + 100_000,
+                                   first_chat + 100_000 + plan.reverse_conversations)
+        self.threads: list[str] = []
+
+    def seqs(self, n: int) -> list[int]:
+        return [self.t.next_seq() for _ in range(n)]
+
+    async def settle(self) -> None:
+        await outbox_empty(self.t.session, self.t.base, timeout=self.plan.drain_timeout)
+
+    # -- customer → Slack ------------------------------------------------------------------
+    async def open_threads(self, chats: range) -> dict[int, int]:
+        """One first message per chat; :return: seq → chat."""
+        seqs = self.seqs(len(chats))
+        by_seq = dict(zip(seqs, chats, strict=True))
+        await closed_loop(seqs, lambda s: self.t.customer_says(by_seq[s], s, text="hi"),
+                          self.plan.concurrency)
+        await self._landed(self.t.slack.arrivals, seqs)
+        await self.settle()
+        return by_seq
+
+    async def inbound(self) -> dict[str, Any]:
+        await self.open_threads(self.chats)
+        out: dict[str, Any] = {"throughput": await self._inbound_throughput()}
+        for rate in self.plan.rates:
+            out[f"latency@{rate}"] = await self._inbound_latency(rate)
+        return out
+
+    def _chat_for(self, seq: int) -> int:
+        return self.chats[seq % len(self.chats)]
+
+    async def _inbound_throughput(self) -> dict[str, Any]:
+        seqs = self.seqs(self.plan.messages)
+        start = await closed_loop(seqs, lambda s: self.t.customer_says(self._chat_for(s), s),
+                                  self.plan.concurrency)
+        acked = time.monotonic()
+        missing = await self._landed(self.t.slack.arrivals, seqs)
+        await self.settle()
+        return _throughput(seqs, start, acked, self.t.slack.arrivals, missing)
+
+    async def _inbound_latency(self, rate: int) -> dict[str, Any]:
+        seqs = self.seqs(int(rate * self.plan.seconds))
+        offered = await open_loop(
+            seqs, rate, lambda s, at: self.t.customer_says(self._chat_for(s), s, at=at))
+        missing = await self._landed(self.t.slack.arrivals, seqs)
+        await self.settle()
+        return _latency(seqs, self.t.sent, self.t.slack.arrivals, offered, missing)
+
+    # -- Slack → customer ------------------------------------------------------------------
+    async def outbound(self) -> dict[str, Any]:
+        opened = await self.open_threads(self.reverse_chats)
+        self.threads = self._thread_of(opened)
+        warm = self.seqs(len(self.threads))  # the first reply also accepts the conversation
+        await closed_loop(warm, lambda s: self.t.operator_says(self._thread_for(s), s),
+                          self.plan.concurrency)
+        await self._landed(self.t.tg.arrivals, warm)
+        await self.settle()
+        out: dict[str, Any] = {"throughput": await self._outbound_throughput()}
+        for rate in self.plan.rates:
+            out[f"latency@{rate}"] = await self._outbound_latency(rate)
+        return out
+
+    def _thread_of(self, opened: dict[int, int]) -> list[str]:
+        threads: dict[int, str] = {}
+        for message in self.t.slack.messages[CHANNEL]:
+            for seq in map(int, IN_TOKEN.findall(message["text"])):
+                if seq in opened and message.get("thread_ts"):
+                    threads[opened[seq]] = message["thread_ts"]
+        if len(threads) != len(opened):
+            raise RuntimeError(f"only {len(threads)} of {len(opened)} threads were opened")
+        return [threads[chat] for chat in sorted(threads)]
+
+    def _thread_for(self, seq: int) -> str:
+        return self.threads[seq % len(self.threads)]
+
+    async def _outbound_throughput(self) -> dict[str, Any]:
+        await asyncio.sleep(REFILL_PAUSE)
+        seqs = self.seqs(min(self.plan.reverse_messages, 2 * len(self.threads)))
+        start = await closed_loop(seqs, lambda s: self.t.operator_says(self._thread_for(s), s),
+                                  self.plan.concurrency)
+        acked = time.monotonic()
+        missing = await self._landed(self.t.tg.arrivals, seqs)
+        await self.settle()
+        return _throughput(seqs, start, acked, self.t.tg.arrivals, missing)
+
+    async def _outbound_latency(self, rate: int) -> dict[str, Any]:
+        await asyncio.sleep(REFILL_PAUSE)
+        seqs = self.seqs(int(rate * self.plan.seconds))
+        offered = await open_loop(
+            seqs, rate, lambda s, at: self.t.operator_says(self._thread_for(s), s, at=at))
+        missing = await self._landed(self.t.tg.arrivals, seqs)
+        await self.settle()
+        return _latency(seqs, self.t.sent, self.t.tg.arrivals, offered, missing)
+
+    async def _landed(self, arrivals: dict[int, float], seqs: list[int]) -> int:
+        return await arrived(arrivals, seqs, timeout=self.plan.drain_timeout)
+
+
+def _throughput(seqs: list[int], start: float, acked: float, arrivals: dict[int, float],
+                missing: int) -> dict[str, Any]:
+    last = max((arrivals[s] for s in seqs if s in arrivals), default=float("nan"))
+    return {"messages": len(seqs), "msg_per_s": (len(seqs) - missing) / (last - start),
+            "acked_per_s": len(seqs) / (acked - start), "missing": missing}
+
+
+def _latency(seqs: list[int], sent: dict[int, float], arrivals: dict[int, float],
+             offered: float, missing: int) -> dict[str, Any]:
+    samples = [arrivals[s] - sent[s] for s in seqs if s in arrivals]
+    return {"offered_per_s": offered, "missing": missing, **latency_summary(samples)}
+
+
+async def measure(name: str, base: str, slack: TimedSlack, tg: TimedTelegram,
+                  plan: RelayPlan, *, first_chat: int, seq: Any) -> dict[str, Any]:
+    """Inbound then outbound figures for the target at ``base``."""
+    connector = aiohttp.TCPConnector(limit=1024)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        traffic = Traffic(session=session, base=base, slack=slack, tg=tg, seq=seq)
+        run = RelayRun(traffic, plan, first_chat)
+        started = time.monotonic()
+        result = {"inbound": await run.inbound(), "outbound": await run.outbound()}
+        result["errors"] = traffic.errors
+        result["seconds"] = time.monotonic() - started
+        result["duplicates"] = {"slack": slack.duplicates, "telegram": tg.duplicates}
+        print(f"  {name}: done in {result['seconds']:.0f}s", flush=True)
+        return result

@@ -1,0 +1,109 @@
+"""The desk: conversation actions and leads, reachable from buttons, modals and !commands.
+
+Buttons and modals call :class:`Desk` through the ``DeskActions`` protocol; the same
+actions are installed as ``!`` commands on the bridge. Refusals reach the user privately.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from bot.actions import ConversationActions, Outcome
+from bot.bridge import Bridge, CommandContext
+from bot.leads import LeadOutcome, LeadService, parse_lead_args
+from bot.models import Conversation, LeadForm, LeadRequest, Message
+from bot.rendering import Renderer
+from storage.base import BaseStorage
+
+
+class Desk:
+    def __init__(self, *, storage: BaseStorage, bridge: Bridge, actions: ConversationActions,
+                 leads: LeadService, renderer: Renderer) -> None:
+        self.storage, self.bridge, self.actions = storage, bridge, actions
+        self.leads, self.renderer = leads, renderer
+
+    def install(self) -> None:
+        """Add the desk's ``!`` commands and message hooks to the bridge."""
+        commands: dict[str, Callable[[CommandContext], Awaitable[None]]] = {
+            "accept": self._cmd_accept, "decline": self._cmd_decline,
+            "reopen": self._cmd_reopen, "close": self._cmd_close, "lead": self._cmd_lead}
+        self.bridge.commands.update(commands)
+        self.bridge.command_help.extend(
+            self.renderer.render("slack/desk_command_help.mrkdwn").splitlines())
+        self.bridge.reply_hooks.append(self._on_reply)
+        self.bridge.message_hooks.append(self._on_message)
+
+    # -- DeskActions (buttons and modals) ------------------------------------------------
+    async def accept(self, conversation_id: int, user: str) -> None:
+        if conv := await self._conversation(conversation_id):
+            await self._tell(conv, user, await self.actions.accept(conv, user))
+
+    async def decline(self, conversation_id: int, user: str, *, reason: str,
+                      notify: bool) -> None:
+        if conv := await self._conversation(conversation_id):
+            outcome = await self.actions.decline(conv, user, reason=reason, notify=notify)
+            await self._tell(conv, user, outcome)
+
+    async def lead_form(self, conversation_id: int, user: str) -> LeadForm | None:
+        conv = await self._conversation(conversation_id)
+        if conv is None:
+            return None
+        form = await self.leads.form(conv, user)
+        if isinstance(form, str):
+            await self.bridge.whisper_user(user, form, conv.thread_ts)
+            return None
+        return form
+
+    async def create_lead(self, conversation_id: int, user: str,
+                          request: LeadRequest) -> None:
+        if conv := await self._conversation(conversation_id):
+            await self._lead_outcome(conv, user, await self.leads.create(conv, user, request))
+
+    # -- ! commands ----------------------------------------------------------------------
+    async def _cmd_accept(self, ctx: CommandContext) -> None:
+        await self._tell(ctx.conversation, ctx.message.user,
+                         await self.actions.accept(ctx.conversation, ctx.message.user))
+
+    async def _cmd_decline(self, ctx: CommandContext) -> None:
+        outcome = await self.actions.decline(ctx.conversation, ctx.message.user,
+                                             reason=ctx.args, notify=True)
+        await self._tell(ctx.conversation, ctx.message.user, outcome)
+
+    async def _cmd_reopen(self, ctx: CommandContext) -> None:
+        await self._tell(ctx.conversation, ctx.message.user,
+                         await self.actions.reopen(ctx.conversation, ctx.message.user))
+
+    async def _cmd_close(self, ctx: CommandContext) -> None:
+        await self._tell(ctx.conversation, ctx.message.user,
+                         await self.actions.close(ctx.conversation, ctx.message.user))
+
+    async def _cmd_lead(self, ctx: CommandContext) -> None:
+        conv, user = ctx.conversation, ctx.message.user
+        request = parse_lead_args(ctx.args)
+        if isinstance(request, str):
+            await self.bridge.whisper_user(user, request, conv.thread_ts)
+            return
+        updating = conv.lead_id is not None and ctx.args.strip() != ""
+        outcome = await (self.leads.update(conv, user, request) if updating
+                         else self.leads.create(conv, user, request))
+        await self._lead_outcome(conv, user, outcome)
+
+    # -- hooks -----------------------------------------------------------------------------
+    async def _on_reply(self, conv: Conversation, user: str) -> None:
+        await self.actions.first_reply(conv, user)
+
+    async def _on_message(self, conv: Conversation, msg: Message) -> None:
+        await self.leads.record_message(conv, msg)
+
+    # -- helpers -----------------------------------------------------------------------------
+    async def _conversation(self, conversation_id: int) -> Conversation | None:
+        return await self.storage.get_conversation(conversation_id)
+
+    async def _tell(self, conv: Conversation, user: str, outcome: Outcome) -> None:
+        if outcome.refusal:
+            await self.bridge.whisper_user(user, outcome.refusal, conv.thread_ts)
+
+    async def _lead_outcome(self, conv: Conversation, user: str, outcome: LeadOutcome) -> None:
+        # a refusal, or "already has Lead #N" / "nothing changed"; successes show in the thread
+        if text := outcome.refusal or outcome.message:
+            await self.bridge.whisper_user(user, text, conv.thread_ts)

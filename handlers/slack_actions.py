@@ -1,0 +1,109 @@
+"""slack-bolt listeners for a conversation card's buttons and the modals they open.
+
+bolt answers Slack only when a listener returns (``process_before_response``), so a
+listener's whole run, not just its ``ack()``, must fit in Slack's 3 s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import loggers
+from bot.errors import DeliveryError
+from bot.rendering import Renderer
+from bot.slack.blocks import ACCEPT, CREATE_LEAD, DECLINE
+from bot.slack.errors import calling_slack
+from bot.slack.events import DeskActions
+from bot.slack.modals import (
+    DECLINE_MODAL,
+    LEAD_MODAL,
+    View,
+    decline_modal,
+    decline_texts,
+    lead_errors,
+    lead_modal,
+    lead_texts,
+    parse_decline,
+    parse_lead,
+)
+from handlers.slack_events import inject
+
+Payload = Mapping[str, Any]
+
+
+def register_action_handlers(app: AsyncApp, *, desk: DeskActions, renderer: Renderer) -> None:
+    """Buttons and modal submissions. Register after ``register_slack_handlers`` and before
+    ``register_fallbacks``, whose catch-all listeners would otherwise take these."""
+    app.middleware(inject(desk=desk, renderer=renderer))
+    app.action(ACCEPT)(accept)
+    app.action(DECLINE)(open_decline)
+    app.action(CREATE_LEAD)(open_lead)
+    app.view(DECLINE_MODAL)(submit_decline)
+    app.view(LEAD_MODAL)(submit_lead)
+
+
+def conversation_id(raw: object, source: str) -> int | None:
+    """The id a button value or a modal's private_metadata carries; None when malformed."""
+    try:
+        value = int(raw) if isinstance(raw, str) else 0
+    except ValueError:
+        value = 0
+    if value > 0:
+        return value
+    loggers.slack.warning("Ignored %s: malformed conversation id", source)
+    return None
+
+
+async def open_modal(client: AsyncWebClient, body: Payload, view: View) -> None:
+    """Called directly, not through the outbox: a trigger_id expires after 3 s."""
+    try:
+        await calling_slack(client.views_open(trigger_id=body.get("trigger_id", ""), view=view))
+    except DeliveryError as exc:
+        loggers.slack.warning("Could not open modal %s: %s (%s)", view["callback_id"],
+                              exc.reason, exc.code)
+
+
+async def accept(ack: AsyncAck, action: Payload, user_id: str, desk: DeskActions) -> None:
+    await ack()
+    if (conv_id := conversation_id(action.get("value"), ACCEPT)) is not None:
+        await desk.accept(conv_id, user_id)
+
+
+async def open_decline(ack: AsyncAck, action: Payload, body: Payload, client: AsyncWebClient,
+                       renderer: Renderer) -> None:
+    await ack()
+    if (conv_id := conversation_id(action.get("value"), DECLINE)) is not None:
+        await open_modal(client, body, decline_modal(conv_id, decline_texts(renderer)))
+
+
+async def open_lead(ack: AsyncAck, action: Payload, body: Payload, client: AsyncWebClient,
+                    user_id: str, desk: DeskActions, renderer: Renderer) -> None:
+    await ack()
+    if (conv_id := conversation_id(action.get("value"), CREATE_LEAD)) is None:
+        return
+    # lead_form must be quick: the trigger_id is already ticking
+    if (form := await desk.lead_form(conv_id, user_id)) is not None:
+        await open_modal(client, body, lead_modal(form, lead_texts(renderer, form)))
+
+
+async def submit_decline(ack: AsyncAck, view: Payload, user_id: str, desk: DeskActions) -> None:
+    await ack()
+    if (conv_id := conversation_id(view.get("private_metadata"), DECLINE_MODAL)) is not None:
+        reason, notify = parse_decline(view)
+        await desk.decline(conv_id, user_id, reason=reason, notify=notify)
+
+
+async def submit_lead(ack: AsyncAck, view: Payload, user_id: str, desk: DeskActions,
+                      renderer: Renderer) -> None:
+    request = parse_lead(view)
+    if errors := lead_errors(request, renderer.render("slack/invalid_email.txt")):
+        await ack(response_action="errors", errors=errors)  # keeps the modal open
+        return
+    await ack()
+    if (conv_id := conversation_id(view.get("private_metadata"), LEAD_MODAL)) is not None:
+        await desk.create_lead(conv_id, user_id, request)
