@@ -140,10 +140,20 @@ async def build_app(
         _wire_telegram(bot_app)
     bot_app.relay.rates = Rates(slack_per_channel=(settings.slack_post_rate,
                                                    settings.slack_post_burst))
+    _wire_manager(bot_app)
+    _wire_lifecycle(bot_app)
     bot_app.relay.register(outbox)
     outbox.on_failure(FailureReporter(storage=storage, renderer=renderer, clock=clock,
                                       outbox=outbox))
     return bot_app
+
+
+def _wire_manager(bot_app: BotApp) -> None:
+    """The managers' slash command and what it steers (pause, hours, intake)."""
+
+
+def _wire_lifecycle(bot_app: BotApp) -> None:
+    """Lifecycle timers (the sweeper) and channel messaging policies."""
 
 
 def _wire_slack(bot_app: BotApp) -> None:

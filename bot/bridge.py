@@ -24,7 +24,7 @@ from bot.models import (
 )
 from bot.outbox import Outbox
 from bot.rendering import Renderer
-from storage.base import BaseStorage
+from storage.base import BaseStorage, Reuse
 
 SEEN_TTL = 7 * 24 * 3600.0
 _LEADING_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+(\|[^>]*)?>")
@@ -39,6 +39,8 @@ class CommandContext:
 
 CommandHandler = Callable[[CommandContext], Awaitable[None]]
 MessageHook = Callable[[Conversation, Message], Awaitable[None]]
+IntakeGate = Callable[[InboundMessage], Awaitable[bool]]
+ReplyCheck = Callable[[Conversation, OperatorMessage], Awaitable[str]]
 ReplyHook = Callable[[Conversation, str], Awaitable[None]]
 
 
@@ -69,11 +71,23 @@ class Bridge:
         self.message_hooks: list[MessageHook] = []
         #: called when an operator's reply was queued for the customer
         self.reply_hooks: list[ReplyHook] = []
+        #: asked before a customer message is stored; False turns it away (the gate
+        #: answers the customer itself)
+        self.intake_gates: list[IntakeGate] = []
+        #: asked before an operator's reply is relayed; a non-empty answer is the reason it
+        #: may not go out, posted as a warning in the thread
+        self.reply_checks: list[ReplyCheck] = []
+        #: decides whether a customer's current conversation takes a new message
+        self.reuse: Reuse | None = None
 
     # -- customers -----------------------------------------------------------------------
     async def on_customer_message(self, inbound: InboundMessage) -> None:
+        for gate in self.intake_gates:
+            if not await gate(inbound):
+                return
         got = await self.storage.ingest(inbound, now=self.clock.now(), seen_ttl=SEEN_TTL,
-                                        plan=lambda conv, msg, _: [jobs.relay_in(conv, msg)])
+                                        plan=lambda conv, msg, _: [jobs.relay_in(conv, msg)],
+                                        reuse=self.reuse)
         if got is not None:
             self.metrics.messages_in.labels(inbound.key.channel).inc()
             self.outbox.notify()
@@ -108,8 +122,18 @@ class Bridge:
             await self._store(conv, message, Direction.NOTE)
         elif not self.access.may_operate(message.user):
             await self.whisper(message, self.renderer.render("slack/not_an_operator.mrkdwn"))
+        elif reason := await self._reply_refusal(conv, message):
+            await self._store(conv, message, Direction.NOTE)
+            text = self.renderer.render("slack/reply_blocked.mrkdwn", reason=reason)
+            await self._enqueue([jobs.notice(conv.id, text, f"blocked:{message.ts}")])
         else:
             await self._relay_reply(conv, message)
+
+    async def _reply_refusal(self, conv: Conversation, message: OperatorMessage) -> str:
+        for check in self.reply_checks:
+            if reason := await check(conv, message):
+                return reason
+        return ""
 
     async def on_operator_edit(self, slack_channel: str, ts: str, text: str) -> None:
         msg = await self.storage.find_message_by_slack_ts(ts)

@@ -43,6 +43,7 @@ class SlackSettings:
     channel: str = ""
     managers: tuple[str, ...] = ()
     operators: frozenset[str] = frozenset()
+    command: str = "/leads"
 
     @property
     def enabled(self) -> bool:
@@ -194,7 +195,8 @@ def _slack(r: _Reader) -> SlackSettings:
         app_token=r.secret("SLACK_APP_TOKEN"),
         api_base=r.text("SLACK_API_BASE", "https://slack.com/api/").rstrip("/") + "/",
         channel=r.text("SLACK_CHANNEL"), managers=_ordered_ids(r.text("SLACK_MANAGERS")),
-        operators=frozenset(_ordered_ids(r.text("SLACK_OPERATORS"))))
+        operators=frozenset(_ordered_ids(r.text("SLACK_OPERATORS"))),
+        command="/" + r.text("SLACK_COMMAND", "/leads").lstrip("/"))
     r.require(not s.bot_token or s.bot_token.startswith("xoxb-"),
               "SLACK_BOT_TOKEN: expected a bot token starting with xoxb-")
     r.require(not s.app_token or s.app_token.startswith("xapp-"),

@@ -104,6 +104,8 @@ class Conversation:
     last_operator_at: datetime | None = None
     operator_streak: int = 0
     lead_id: int | None = None
+    #: when the lifecycle sweeper must look at this conversation next (indexed)
+    due_at: datetime | None = None
     # Free-form facts later features hang on a conversation (decline reason, flags,
     # timer marks) without a schema change in both backends.
     extra: dict[str, Any] = field(default_factory=dict)

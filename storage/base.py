@@ -27,6 +27,18 @@ JobPlan = Callable[[Conversation, Message, bool], Sequence[NewJob]]
 """Given the stored conversation, message and whether the conversation was just opened,
 return the outbox jobs that relay the message. Called inside the ingest unit."""
 
+Reuse = Callable[[Conversation], bool]
+"""Whether a customer's current conversation takes their new message (True) or a new
+conversation is opened for it (False), e.g. long after it was closed."""
+
+
+def successor(previous: Conversation | None, conv: Conversation) -> Conversation:
+    """A conversation opened in place of ``previous`` remembers it (to link the threads)."""
+    if previous is not None:
+        conv.extra["previous_conversation"] = previous.id
+        conv.extra["previous_thread"] = [previous.slack_channel, previous.thread_ts]
+    return conv
+
 
 def merged_customer(old: Customer | None, new: Customer) -> Customer:
     """What the customer told us before stays unless they tell us something new: a phone
@@ -35,6 +47,13 @@ def merged_customer(old: Customer | None, new: Customer) -> Customer:
         return new
     return replace(new, **{f.name: getattr(new, f.name) or getattr(old, f.name)
                            for f in fields(new) if f.name != "key"})
+
+
+def touched(conv: Conversation, now: datetime) -> Conversation:
+    """A customer wrote: timestamps move, the operators' streak resets, the sweeper looks."""
+    conv.last_customer_at, conv.operator_streak = now, 0
+    conv.due_at = min(conv.due_at, now) if conv.due_at else now
+    return conv
 
 
 def inbound_message(inbound: InboundMessage, *, conversation_id: int, now: datetime,
@@ -70,12 +89,15 @@ class BaseStorage(ABC):
     # -- ingest --------------------------------------------------------------------
     @abstractmethod
     async def ingest(
-        self, inbound: InboundMessage, *, now: datetime, plan: JobPlan, seen_ttl: float
+        self, inbound: InboundMessage, *, now: datetime, plan: JobPlan, seen_ttl: float,
+        reuse: Reuse | None = None,
     ) -> Ingested | None:
         """Store an inbound message as one unit: the customer (upserted), the
-        conversation (opened when the customer has none), the message, the outbox jobs
-        from ``plan`` and the event key. Concurrent first messages of one customer open
-        exactly one conversation.
+        conversation (opened when the customer has none, or when ``reuse`` refuses the
+        current one; see :func:`successor`), the message, the outbox jobs from ``plan``
+        and the event key. Concurrent first messages of one customer open exactly one
+        conversation. The conversation's ``due_at`` becomes now (or stays, if earlier) so
+        the lifecycle sweeper looks at it again after every customer message.
 
         :return: what was stored, or ``None`` when ``inbound.event_key`` was seen before
         """
@@ -106,6 +128,10 @@ class BaseStorage(ABC):
 
     @abstractmethod
     async def list_conversations(self, status: Status | None = None) -> list[Conversation]: ...
+
+    @abstractmethod
+    async def list_due(self, now: datetime, limit: int = 100) -> list[Conversation]:
+        """:return: conversations whose ``due_at`` is at or before ``now``, earliest first"""
 
     # -- messages ----------------------------------------------------------------------
     @abstractmethod
@@ -169,6 +195,20 @@ class BaseStorage(ABC):
 
         :return: 0 when a token was taken, else the seconds until one will be free
         """
+
+    # -- leases and logs ------------------------------------------------------------------------
+    @abstractmethod
+    async def acquire_lease(self, name: str, holder: str, *, ttl: float, now: float) -> bool:
+        """Take or renew the lease ``name`` for ``ttl`` seconds. Only one holder at a time:
+        another holder gets it once the lease ran out. :return: True when ``holder`` has it"""
+
+    @abstractmethod
+    async def append_log(self, name: str, entry: dict[str, Any], *, keep: int = 1000) -> None:
+        """Append to a named log (the audit trail), keeping the newest ``keep`` entries."""
+
+    @abstractmethod
+    async def read_log(self, name: str, limit: int) -> list[dict[str, Any]]:
+        """:return: up to ``limit`` entries, newest first"""
 
     # -- leads, pools, settings -----------------------------------------------------------------
     @abstractmethod

@@ -69,6 +69,7 @@ def conversation_doc(conv: Conversation) -> dict[str, Any]:
         "last_operator_at": _when(conv.last_operator_at),
         "operator_streak": conv.operator_streak,
         "lead_id": conv.lead_id,
+        "due_at": _when(conv.due_at),
         "extra": conv.extra,
     }
 
@@ -89,6 +90,7 @@ def conversation_from(doc: dict[str, Any]) -> Conversation:
         last_operator_at=_parse_when(doc["last_operator_at"]),
         operator_streak=doc["operator_streak"],
         lead_id=doc["lead_id"],
+        due_at=_parse_when(doc.get("due_at")),
         extra=doc["extra"],
     )
 

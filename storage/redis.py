@@ -26,7 +26,16 @@ from bot.models import (
 )
 from storage import codec
 from storage import redis_scripts as lua
-from storage.base import BaseStorage, JobPlan, inbound_message, merged_customer
+from storage.base import (
+    BaseStorage,
+    JobPlan,
+    Reuse,
+    inbound_message,
+    merged_customer,
+    successor,
+    touched,
+)
+from storage.redis_extras import RedisExtrasMixin
 from storage.redis_outbox import SCRIPTS, RedisOutboxMixin, to_json
 from storage.redis_scripts import (
     CONV,
@@ -34,6 +43,7 @@ from storage.redis_scripts import (
     CONV_BY_THREAD,
     CONVS,
     CUSTOMER,
+    DUE,
     LEAD,
     LEAD_BY_CONV,
     LEADS,
@@ -58,7 +68,7 @@ def _ms(seconds: float) -> int:
     return max(1, round(seconds * 1000))
 
 
-class RedisStorage(RedisOutboxMixin, BaseStorage):
+class RedisStorage(RedisOutboxMixin, RedisExtrasMixin, BaseStorage):
     def __init__(self, *, redis: Redis, prefix: str = "bot") -> None:
         self._redis = redis
         self._prefix = prefix
@@ -112,6 +122,10 @@ class RedisStorage(RedisOutboxMixin, BaseStorage):
         if new:
             pipe.set(self._k(CONV_BY_KEY, str(conv.key)), conv.id)
             pipe.rpush(self._k(CONVS), conv.id)
+        if conv.due_at is not None:
+            pipe.zadd(self._k(DUE), {str(conv.id): conv.due_at.timestamp()})
+        else:
+            pipe.zrem(self._k(DUE), str(conv.id))
 
     def _put_message(self, pipe: Pipeline, msg: Message, *, new: bool) -> None:
         pipe.set(self._k(MSG, msg.id), codec.dumps(codec.message_doc(msg)))
@@ -128,20 +142,22 @@ class RedisStorage(RedisOutboxMixin, BaseStorage):
         return bool(await self._redis.set(self._k(SEEN, event_key), 1, nx=True, px=_ms(ttl)))
 
     async def ingest(
-        self, inbound: InboundMessage, *, now: datetime, plan: JobPlan, seen_ttl: float
+        self, inbound: InboundMessage, *, now: datetime, plan: JobPlan, seen_ttl: float,
+        reuse: Reuse | None = None,
     ) -> Ingested | None:
         lock = self._redis.lock(self._k(LOCK, CUSTOMER, str(inbound.key)), timeout=30,
                                 blocking_timeout=30, sleep=0.01)
         async with lock:
             if await self._redis.exists(self._k(SEEN, inbound.event_key)):
                 return None
-            return await self._ingest_locked(inbound, now, plan, seen_ttl)
+            return await self._ingest_locked(inbound, now, plan, seen_ttl, reuse)
 
     async def _ingest_locked(
-        self, inbound: InboundMessage, now: datetime, plan: JobPlan, seen_ttl: float
+        self, inbound: InboundMessage, now: datetime, plan: JobPlan, seen_ttl: float,
+        reuse: Reuse | None,
     ) -> Ingested:
-        conv, opened = await self._conversation_for(inbound.key, now)
-        conv.last_customer_at, conv.operator_streak = now, 0
+        conv, opened = await self._conversation_for(inbound.key, now, reuse)
+        touched(conv, now)
         msg = await self._inbound_message(conv.id, inbound, now)
         jobs = plan(conv, msg, opened)
         pipe = self._transaction()
@@ -154,13 +170,14 @@ class RedisStorage(RedisOutboxMixin, BaseStorage):
         return Ingested(conversation=conv, message=msg, opened=opened, job_ids=job_ids)
 
     async def _conversation_for(
-        self, key: ConversationKey, now: datetime
+        self, key: ConversationKey, now: datetime, reuse: Reuse | None
     ) -> tuple[Conversation, bool]:
         current = await self.current_conversation(key)
-        if current is not None:
+        if current is not None and (reuse is None or reuse(current)):
             return current, False
         conv_id = await self._next_id(CONV)
-        return Conversation(id=conv_id, key=key, status=Status.NEW, created_at=now), True
+        fresh = Conversation(id=conv_id, key=key, status=Status.NEW, created_at=now)
+        return successor(current, fresh), True
 
     async def _inbound_message(
         self, conversation_id: int, inbound: InboundMessage, now: datetime
@@ -199,6 +216,12 @@ class RedisStorage(RedisOutboxMixin, BaseStorage):
         pipe = self._transaction()
         self._put_conversation(pipe, conversation, new=False)
         await pipe.execute()
+
+    async def list_due(self, now: datetime, limit: int = 100) -> list[Conversation]:
+        ids = await self._redis.zrangebyscore(self._k(DUE), "-inf", now.timestamp(),
+                                              start=0, num=limit)
+        loaded = [await self.get_conversation(int(i)) for i in ids]
+        return [conv for conv in loaded if conv is not None]
 
     async def list_conversations(self, status: Status | None = None) -> list[Conversation]:
         convs = await self._load_listed(self._k(CONVS), codec.conversation_from, CONV)

@@ -37,6 +37,9 @@ POOL = "pool"
 POOL_CURSOR = "poolcursor"
 POOLS = "pools"
 SETTINGS = "settings"
+DUE = "due"
+LEASE = "lease"
+LOG = "log"
 
 
 def _lua_str(value: str) -> str:

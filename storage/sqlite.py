@@ -21,16 +21,27 @@ from bot.models import (
     Status,
 )
 from storage import codec
-from storage.base import BaseStorage, JobPlan, inbound_message, merged_customer
+from storage.base import (
+    BaseStorage,
+    JobPlan,
+    Reuse,
+    inbound_message,
+    merged_customer,
+    successor,
+    touched,
+)
+from storage.sqlite_extras import SqliteExtrasMixin
 from storage.sqlite_db import SqliteDb, path_from_url
 from storage.sqlite_outbox import SqliteOutboxMixin, insert_jobs, mark_seen_in
 
-_CONV_COLUMNS = "(id, channel, chat_id, status, slack_channel, thread_ts, doc)"
+_CONV_COLUMNS = "(id, channel, chat_id, status, slack_channel, thread_ts, due_at, doc)"
+_CONV_REPLACE = f"REPLACE INTO conversations {_CONV_COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 def _conv_row(conv: Conversation) -> tuple[Any, ...]:
+    due = conv.due_at.timestamp() if conv.due_at else None
     return (conv.id, conv.key.channel, conv.key.chat_id, conv.status.value,
-            conv.slack_channel, conv.thread_ts, codec.dumps(codec.conversation_doc(conv)))
+            conv.slack_channel, conv.thread_ts, due, codec.dumps(codec.conversation_doc(conv)))
 
 
 def _conv(row: aiosqlite.Row | None) -> Conversation | None:
@@ -65,26 +76,26 @@ async def _upsert_customer(conn: aiosqlite.Connection, customer: Customer) -> No
 
 
 async def _open_or_touch(
-    conn: aiosqlite.Connection, inbound: InboundMessage, now: datetime
+    conn: aiosqlite.Connection, inbound: InboundMessage, now: datetime, reuse: Reuse | None
 ) -> tuple[Conversation, bool]:
     row = await (await conn.execute(
         "SELECT doc FROM conversations WHERE channel = ? AND chat_id = ? ORDER BY id DESC"
         " LIMIT 1", (inbound.key.channel, inbound.key.chat_id))).fetchone()
-    conv = _conv(row)
+    current = _conv(row)
+    conv = current if current is not None and (reuse is None or reuse(current)) else None
     opened = conv is None
     if conv is None:
         cursor = await conn.execute(
-            f"INSERT INTO conversations {_CONV_COLUMNS} VALUES (NULL, ?, ?, 'new', '', '', '{{}}')",
+            f"INSERT INTO conversations {_CONV_COLUMNS}"
+            " VALUES (NULL, ?, ?, 'new', '', '', NULL, '{}')",
             (inbound.key.channel, inbound.key.chat_id))
-        conv = Conversation(id=cursor.lastrowid or 0, key=inbound.key, status=Status.NEW,
-                            created_at=now)
-    conv.last_customer_at, conv.operator_streak = now, 0
-    await conn.execute(f"REPLACE INTO conversations {_CONV_COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       _conv_row(conv))
+        conv = successor(current, Conversation(
+            id=cursor.lastrowid or 0, key=inbound.key, status=Status.NEW, created_at=now))
+    await conn.execute(_CONV_REPLACE, _conv_row(touched(conv, now)))
     return conv, opened
 
 
-class SqliteStorage(SqliteOutboxMixin, BaseStorage):
+class SqliteStorage(SqliteOutboxMixin, SqliteExtrasMixin, BaseStorage):
     def __init__(self, db: SqliteDb) -> None:
         self.db = db
 
@@ -99,13 +110,14 @@ class SqliteStorage(SqliteOutboxMixin, BaseStorage):
         await self.db.close()
 
     async def ingest(
-        self, inbound: InboundMessage, *, now: datetime, plan: JobPlan, seen_ttl: float
+        self, inbound: InboundMessage, *, now: datetime, plan: JobPlan, seen_ttl: float,
+        reuse: Reuse | None = None,
     ) -> Ingested | None:
         async with self.db.tx() as conn:
             if not await mark_seen_in(conn, inbound.event_key, seen_ttl):
                 return None
             await _upsert_customer(conn, inbound.customer)
-            conv, opened = await _open_or_touch(conn, inbound, now)
+            conv, opened = await _open_or_touch(conn, inbound, now, reuse)
             msg = await _insert_message(
                 conn, inbound_message(inbound, conversation_id=conv.id, now=now))
             job_ids = await insert_jobs(conn, plan(conv, msg, opened), now.timestamp())
@@ -139,9 +151,13 @@ class SqliteStorage(SqliteOutboxMixin, BaseStorage):
             (slack_channel, thread_ts)))
 
     async def save_conversation(self, conversation: Conversation) -> None:
-        await self.db.write(
-            f"REPLACE INTO conversations {_CONV_COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?)",
-            _conv_row(conversation))
+        await self.db.write(_CONV_REPLACE, _conv_row(conversation))
+
+    async def list_due(self, now: datetime, limit: int = 100) -> list[Conversation]:
+        rows = await self.db.fetchall(
+            "SELECT doc FROM conversations WHERE due_at IS NOT NULL AND due_at <= ?"
+            " ORDER BY due_at LIMIT ?", (now.timestamp(), limit))
+        return [c for c in map(_conv, rows) if c is not None]
 
     async def list_conversations(self, status: Status | None = None) -> list[Conversation]:
         if status is None:

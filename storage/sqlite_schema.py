@@ -38,4 +38,12 @@ MIGRATIONS: list[str] = [
                         cursor INTEGER NOT NULL DEFAULT 0);
     CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # 2: lifecycle timers, leases, the audit log
+    """
+    ALTER TABLE conversations ADD COLUMN due_at REAL;
+    CREATE INDEX conversations_due ON conversations (due_at) WHERE due_at IS NOT NULL;
+    CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until REAL NOT NULL);
+    CREATE TABLE logs (id INTEGER PRIMARY KEY, name TEXT NOT NULL, doc TEXT NOT NULL);
+    CREATE INDEX logs_by_name ON logs (name, id);
+    """,
 ]

@@ -20,6 +20,7 @@ async def test_first_message_opens_conversation_with_relay_job(storage: BaseStor
     assert got is not None and got.opened
     assert got.conversation.status is Status.NEW
     assert got.conversation.last_customer_at == T0
+    assert got.conversation.due_at == T0  # the lifecycle sweeper will look at it
     assert got.message.text == "hello" and got.message.id > 0
     stored_job = await storage.get_job(got.job_ids[0])
     assert stored_job is not None and stored_job.payload == {"message_id": got.message.id}
@@ -251,3 +252,61 @@ async def test_settings_round_trip(storage: BaseStorage) -> None:
 
 async def test_ping(storage: BaseStorage) -> None:
     assert await storage.ping()
+
+
+async def test_due_conversations_are_listed_in_order(storage: BaseStorage) -> None:
+    from datetime import timedelta
+
+    convs = []
+    for chat in ("1", "2", "3"):
+        got = await _ingest(storage, chat, "1")
+        assert got is not None
+        convs.append(got.conversation)
+    convs[0].due_at, convs[1].due_at = T0 + timedelta(minutes=30), T0 + timedelta(minutes=10)
+    convs[2].due_at = None
+    for conv in convs:
+        await storage.save_conversation(conv)
+    assert await storage.list_due(T0) == []
+    due = await storage.list_due(T0 + timedelta(minutes=20))
+    assert [c.id for c in due] == [convs[1].id]
+    assert [c.id for c in await storage.list_due(T0 + timedelta(hours=1))] == [
+        convs[1].id, convs[0].id]
+    convs[1].due_at = None
+    await storage.save_conversation(convs[1])
+    assert [c.id for c in await storage.list_due(T0 + timedelta(hours=1))] == [convs[0].id]
+
+
+async def test_reuse_refused_opens_a_successor(storage: BaseStorage) -> None:
+    first = await _ingest(storage, "42", "1")
+    assert first is not None
+    first.conversation.slack_channel, first.conversation.thread_ts = "C1", "1.1"
+    await storage.save_conversation(first.conversation)
+    again = await storage.ingest(inbound("42", "2"), now=T0, plan=relay_plan, seen_ttl=TTL,
+                                 reuse=lambda conv: False)
+    assert again is not None and again.opened
+    assert again.conversation.id != first.conversation.id
+    assert again.conversation.extra["previous_conversation"] == first.conversation.id
+    assert again.conversation.extra["previous_thread"] == ["C1", "1.1"]
+    current = await storage.current_conversation(inbound().key)
+    assert current is not None and current.id == again.conversation.id
+    kept = await storage.ingest(inbound("42", "3"), now=T0, plan=relay_plan, seen_ttl=TTL,
+                                reuse=lambda conv: True)
+    assert kept is not None and kept.conversation.id == again.conversation.id
+
+
+async def test_one_lease_holder_at_a_time(storage: BaseStorage) -> None:
+    assert await storage.acquire_lease("sweeper", "a", ttl=30, now=100)
+    assert not await storage.acquire_lease("sweeper", "b", ttl=30, now=110)
+    assert await storage.acquire_lease("sweeper", "a", ttl=30, now=120)  # renewal
+    assert not await storage.acquire_lease("sweeper", "b", ttl=30, now=149)
+    assert await storage.acquire_lease("sweeper", "b", ttl=30, now=151)  # a's ran out
+    assert not await storage.acquire_lease("sweeper", "a", ttl=30, now=152)
+
+
+async def test_logs_keep_the_newest_entries(storage: BaseStorage) -> None:
+    for n in range(5):
+        await storage.append_log("audit", {"n": n, "who": "U1"}, keep=3)
+    assert await storage.read_log("audit", 10) == [{"n": 4, "who": "U1"}, {"n": 3, "who": "U1"},
+                                                   {"n": 2, "who": "U1"}]
+    assert await storage.read_log("audit", 1) == [{"n": 4, "who": "U1"}]
+    assert await storage.read_log("other", 5) == []

@@ -1,0 +1,45 @@
+"""Leases and named logs on Redis (a mixin of RedisStorage)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from redis.asyncio import Redis
+
+from storage.redis_scripts import LEASE, LOG
+
+# The lease expiry is compared with the caller's clock (not Redis's), so a test's fake
+# clock and every process agree on when a lease ran out.
+_ACQUIRE = """
+local holder = redis.call('HGET', KEYS[1], 'holder')
+local expires = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
+if holder and holder ~= ARGV[1] and expires > tonumber(ARGV[2]) then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'holder', ARGV[1], 'until', ARGV[3])
+return 1
+"""
+
+
+class RedisExtrasMixin:
+    _redis: Redis
+
+    def _k(self, *parts: str | int) -> str:
+        raise NotImplementedError
+
+    async def acquire_lease(self, name: str, holder: str, *, ttl: float, now: float) -> bool:
+        got = await self._redis.eval(_ACQUIRE, 1, self._k(LEASE, name), holder, repr(now),
+                                     repr(now + ttl))
+        return bool(got)
+
+    async def append_log(self, name: str, entry: dict[str, Any], *, keep: int = 1000) -> None:
+        key = self._k(LOG, name)
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.lpush(key, json.dumps(entry, ensure_ascii=False))
+        pipe.ltrim(key, 0, keep - 1)
+        await pipe.execute()
+
+    async def read_log(self, name: str, limit: int) -> list[dict[str, Any]]:
+        raws = await self._redis.lrange(self._k(LOG, name), 0, limit - 1)
+        return [json.loads(raw) for raw in raws]
