@@ -15,7 +15,7 @@ from dotenv import dotenv_values
 from bot import loggers
 from bot.app import build_app, log_disabled_parts
 from bot.config import Settings
-from bot.errors import ConfigError
+from bot.errors import BridgeError, ConfigError
 
 
 def read_environment(dotenv_path: str = ".env") -> dict[str, str]:
@@ -54,6 +54,15 @@ async def serve(settings: Settings) -> None:
         await bot_app.stop()
 
 
+def run_server(settings: Settings) -> int:
+    try:
+        asyncio.run(serve(settings))
+    except BridgeError as exc:  # e.g. Socket Mode could not connect: say so, no traceback
+        loggers.app.error("the bot could not start: %s", exc)
+        return 1
+    return 0
+
+
 def main(argv: list[str]) -> int:
     settings = load_settings(read_environment())
     logging.basicConfig(level=settings.log_level, stream=sys.stderr,
@@ -66,8 +75,7 @@ def main(argv: list[str]) -> int:
         print(f"unknown command: {' '.join(argv)}\nusage: python -m bot "
               "[leads export --format csv|jsonl]", file=sys.stderr)
         return 2
-    asyncio.run(serve(settings))
-    return 0
+    return run_server(settings)
 
 
 if __name__ == "__main__":
