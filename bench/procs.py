@@ -68,12 +68,13 @@ async def wait_healthy(base: str, proc: subprocess.Popen[bytes], timeout: float 
 
 
 @asynccontextmanager
-async def served(module: str, env: dict[str, str], cwd: Path) -> AsyncIterator[Served]:
-    """``python -m module`` with ``env`` (PORT set in it), stopped with SIGTERM at the end."""
+async def served(module: str, env: dict[str, str], cwd: Path,
+                 args: tuple[str, ...] = ()) -> AsyncIterator[Served]:
+    """``python -m module *args`` with ``env`` (PORT set in it), stopped with SIGTERM."""
     full = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), **env}
     log = cwd / f"{module}-{env['PORT']}.log"
     with log.open("wb") as stderr:
-        proc = subprocess.Popen([sys.executable, "-m", module], cwd=cwd, env=full,
+        proc = subprocess.Popen([sys.executable, "-m", module, *args], cwd=cwd, env=full,
                                 stdout=subprocess.DEVNULL, stderr=stderr)
     try:
         try:
@@ -94,9 +95,10 @@ async def served(module: str, env: dict[str, str], cwd: Path) -> AsyncIterator[S
 
 @asynccontextmanager
 async def bot(slack: FakeSlackAPI, tg: FakeTelegramAPI, workdir: Path, storage_url: str,
-              **extra: str) -> AsyncIterator[Served]:
+              *, module: tuple[str, ...] = ("bot",), **extra: str) -> AsyncIterator[Served]:
+    """The real bot process; ``module`` may name a wrapper and its arguments instead."""
     env = bot_env(slack, tg, port=free_port(), storage_url=storage_url, **extra)
-    async with served("bot", env, workdir) as process:
+    async with served(module[0], env, workdir, module[1:]) as process:
         yield process
 
 

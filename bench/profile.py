@@ -1,87 +1,95 @@
-"""One cProfile of a short inbound run, in-process (``build_app`` on an aiohttp server).
+"""One cProfile of a short inbound run inside the real bot process (``bench.profiled_bot``).
 
-The fakes and the load generator share the process, so the profile is split by where the
-code lives: time in the fakes and in the benchmark is reported apart from the bot's.
+The bot's own CPU time (``/proc/<pid>/stat``, every thread) is measured alongside, so the
+profile says where the event-loop thread spends it and the CPU figure says whether the
+process is CPU-bound at all.
 """
 
 from __future__ import annotations
 
-import cProfile
-import itertools
+import asyncio
+import os
 import pstats
+import signal
 import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp.test_utils import TestServer
 
+from bench import procs
 from bench.load import Traffic, arrived, closed_loop
 from bench.platforms import TimedSlack, TimedTelegram
-from bot.app import build_app
-from bot.config import Settings
-from tests.scenarios.harness import desk_env
 
-from bench.procs import UNLIMITED
-
-AREAS = (("bench/", "benchmark driver"), ("tests/fakes/", "fake Slack/Telegram"),
-         ("/bot/", "bot core"), ("/storage/", "bot storage"), ("/handlers/", "bot handlers"),
+AREAS = (("/bot/", "bot core"), ("/storage/", "bot storage"), ("/handlers/", "bot handlers"),
          ("aiosqlite", "aiosqlite"), ("sqlite3", "sqlite3"), ("slack_bolt", "slack_bolt"),
          ("slack_sdk", "slack_sdk"), ("aiogram", "aiogram"), ("pydantic", "pydantic"),
-         ("aiohttp", "aiohttp"), ("jinja2", "jinja2"), ("prometheus_client", "prometheus"),
-         ("asyncio", "asyncio"), ("json", "json"))
+         ("aiohttp", "aiohttp"), ("multidict", "aiohttp"), ("yarl", "aiohttp"),
+         ("jinja2", "jinja2"), ("prometheus_client", "prometheus"), ("asyncio", "asyncio"),
+         ("selectors", "asyncio"), ("json", "json"))
+# The leaves that say what the loop waits on or hands over to aiosqlite's thread.
+NAMED_BUILTINS = {"poll' of 'select.epoll": "idle (epoll wait)",
+                  "put_nowait' of '_queue.SimpleQueue": "aiosqlite hand-off (queue put)"}
 
 
-def area(filename: str) -> str:
+def area(filename: str, func: str) -> str:
+    for needle, name in NAMED_BUILTINS.items():
+        if needle in func:
+            return name
     for needle, name in AREAS:
         if needle in filename:
             return name
-    return "other" if filename != "~" else "builtins"
+    return "builtins" if filename == "~" else "other"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of every thread of ``pid`` so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def profile_inbound(workdir: Path, messages: int, conversations: int = 50) -> dict[str, Any]:
-    async with TimedSlack() as slack, TimedTelegram() as tg:
-        env = desk_env(slack, tg, STORAGE_URL=f"sqlite:///{workdir / 'profile.sqlite3'}",
-                       LOG_LEVEL="WARNING", **UNLIMITED)
-        app = await build_app(Settings.from_env(env))
-        server = TestServer(app.web, host="127.0.0.1")
-        await server.start_server()
-        await app.start()
-        try:
-            async with aiohttp.ClientSession() as session:
-                traffic = Traffic(session=session, base=str(server.make_url("")).rstrip("/"),
-                                  slack=slack, tg=tg, seq=itertools.count(1))
-                seqs = list(range(1, messages + 1))
-                chat = {s: 900 + s % conversations for s in seqs}
-                profiler = cProfile.Profile()
-                start = time.monotonic()
-                profiler.enable()
-                await closed_loop(seqs, lambda s: traffic.customer_says(chat[s], s), 64)
-                await arrived(slack.arrivals, seqs, timeout=120)
-                profiler.disable()
-                elapsed = time.monotonic() - start
-        finally:
-            await server.close()
-            await app.stop()
-    return summarize(pstats.Stats(profiler), messages, elapsed)
+    path = workdir / "bot.prof"
+    async with TimedSlack() as slack, TimedTelegram() as tg, procs.bot(
+            slack, tg, workdir, f"sqlite:///{workdir / 'profile.sqlite3'}",
+            module=("bench.profiled_bot", str(path))) as bot, aiohttp.ClientSession() as session:
+        traffic = Traffic(session=session, base=bot.base, slack=slack, tg=tg)
+        warm = [traffic.next_seq() for _ in range(conversations)]
+        await closed_loop(warm, lambda s: traffic.customer_says(s % conversations, s), 64)
+        await arrived(slack.arrivals, warm, timeout=60)
+        seqs = [traffic.next_seq() for _ in range(messages)]
+        cpu, start = cpu_seconds(bot.proc.pid), time.monotonic()
+        bot.proc.send_signal(signal.SIGUSR1)
+        await closed_loop(seqs, lambda s: traffic.customer_says(s % conversations, s), 64)
+        await arrived(slack.arrivals, seqs, timeout=120)
+        bot.proc.send_signal(signal.SIGUSR2)
+        elapsed, cpu = time.monotonic() - start, cpu_seconds(bot.proc.pid) - cpu
+        while not path.exists():
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # the dump is written by the bot's loop
+    return summarize(pstats.Stats(str(path)), messages, elapsed, cpu)
 
 
-def summarize(stats: pstats.Stats, messages: int, elapsed: float) -> dict[str, Any]:
+def summarize(stats: pstats.Stats, messages: int, elapsed: float,
+              cpu: float) -> dict[str, Any]:
     by_area: dict[str, float] = defaultdict(float)
     rows = []
-    for (filename, line, func), (_, calls, tottime, cumtime, _) in stats.stats.items():  # type: ignore[attr-defined]
-        by_area[area(filename)] += tottime
+    raw: dict[tuple[str, int, str], tuple[Any, ...]] = stats.stats  # type: ignore[attr-defined]
+    for (filename, line, func), (_, calls, tottime, cumtime, _) in raw.items():
+        by_area[area(filename, func)] += tottime
         rows.append((tottime, calls, f"{_short(filename)}:{line}({func})", cumtime))
     total = sum(by_area.values())
     rows.sort(reverse=True)
     return {
         "messages": messages, "seconds": elapsed, "msg_per_s": messages / elapsed,
-        "cpu_seconds_profiled": total,
+        "bot_cpu_seconds": cpu, "bot_cpu_ms_per_message": 1000 * cpu / messages,
+        "bot_cpu_share_of_wall": cpu / elapsed,
+        "loop_seconds_profiled": total,
         "by_area_pct": {k: round(100 * v / total, 1)
                         for k, v in sorted(by_area.items(), key=lambda kv: -kv[1])},
         "top_functions": [{"function": name, "tottime_s": round(t, 3), "calls": calls,
-                           "cumtime_s": round(c, 3)} for t, calls, name, c in rows[:25]],
+                           "cumtime_s": round(c, 3)} for t, calls, name, c in rows[:20]],
     }
 
 
