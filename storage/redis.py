@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -86,12 +85,6 @@ class RedisStorage(RedisOutboxMixin, RedisExtrasMixin, BaseStorage):
 
     async def close(self) -> None:
         await self._redis.aclose()
-
-    async def drop_everything(self) -> None:
-        pattern = re.sub(r"([*?\[\]\\])", r"\\\1", self._prefix) + ":*"
-        keys = [key async for key in self._redis.scan_iter(match=pattern, count=1000)]
-        for start in range(0, len(keys), 500):
-            await self._redis.delete(*keys[start:start + 500])
 
     # -- documents and indexes -----------------------------------------------------------
     async def _load(self, from_doc: Callable[[Any], T], *parts: str | int) -> T | None:
@@ -216,12 +209,6 @@ class RedisStorage(RedisOutboxMixin, RedisExtrasMixin, BaseStorage):
         pipe = self._transaction()
         self._put_conversation(pipe, conversation, new=False)
         await pipe.execute()
-
-    async def list_due(self, now: datetime, limit: int = 100) -> list[Conversation]:
-        ids = await self._redis.zrangebyscore(self._k(DUE), "-inf", now.timestamp(),
-                                              start=0, num=limit)
-        loaded = [await self.get_conversation(int(i)) for i in ids]
-        return [conv for conv in loaded if conv is not None]
 
     async def list_conversations(self, status: Status | None = None) -> list[Conversation]:
         convs = await self._load_listed(self._k(CONVS), codec.conversation_from, CONV)

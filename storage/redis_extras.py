@@ -1,13 +1,16 @@
-"""Leases and named logs on Redis (a mixin of RedisStorage)."""
+"""The lifecycle index, leases and named logs on Redis (a mixin of RedisStorage)."""
 
 from __future__ import annotations
 
 import json
+import re
+from datetime import datetime
 from typing import Any
 
 from redis.asyncio import Redis
 
-from storage.redis_scripts import LEASE, LOG
+from bot.models import Conversation
+from storage.redis_scripts import DUE, LEASE, LOG
 
 # The lease expiry is compared with the caller's clock (not Redis's), so a test's fake
 # clock and every process agree on when a lease ran out.
@@ -24,9 +27,26 @@ return 1
 
 class RedisExtrasMixin:
     _redis: Redis
+    _prefix: str
 
     def _k(self, *parts: str | int) -> str:
         raise NotImplementedError
+
+    async def get_conversation(self, conversation_id: int) -> Conversation | None:
+        raise NotImplementedError
+
+    async def drop_everything(self) -> None:
+        """Delete every key under this store's prefix (tests, and resetting a desk)."""
+        pattern = re.sub(r"([*?\[\]\\])", r"\\\1", self._prefix) + ":*"
+        keys = [key async for key in self._redis.scan_iter(match=pattern, count=1000)]
+        for start in range(0, len(keys), 500):
+            await self._redis.delete(*keys[start:start + 500])
+
+    async def list_due(self, now: datetime, limit: int = 100) -> list[Conversation]:
+        ids = await self._redis.zrangebyscore(self._k(DUE), "-inf", now.timestamp(),
+                                              start=0, num=limit)
+        loaded = [await self.get_conversation(int(i)) for i in ids]
+        return [conv for conv in loaded if conv is not None]
 
     async def acquire_lease(self, name: str, holder: str, *, ttl: float, now: float) -> bool:
         got = await self._redis.eval(_ACQUIRE, 1, self._k(LEASE, name), holder, repr(now),
