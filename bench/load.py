@@ -19,6 +19,7 @@ from tests.scenarios.harness import CHANNEL, OPERATOR, SIGNING_SECRET, WEBHOOK_S
 Send = Callable[[int], Awaitable[None]]
 _SECRET = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
 _SIGNER = SignatureVerifier(SIGNING_SECRET)
+RESENDS = 10
 
 
 @dataclass
@@ -65,14 +66,18 @@ class Traffic:
         await self._post("/slack/events", body.encode(), headers)
 
     async def _post(self, path: str, body: bytes, headers: dict[str, str]) -> None:
-        try:
-            async with self.session.post(self.base + path, data=body,
-                                         headers=headers) as response:
-                await response.read()
-                if response.status != 200:
-                    self.errors += 1
-        except aiohttp.ClientError:
+        """Resend until a 200, as Telegram and Slack do (a few times), counting failures."""
+        for _ in range(RESENDS):
+            try:
+                async with self.session.post(self.base + path, data=body,
+                                             headers=headers) as response:
+                    await response.read()
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
             self.errors += 1
+            await asyncio.sleep(0.2)
 
 
 async def closed_loop(seqs: list[int], send: Send, concurrency: int) -> float:

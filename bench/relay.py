@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from tests.scenarios.harness import CHANNEL
 # The bot holds each Telegram chat to 1 message/s with a burst of 3 (Telegram's own
 # limit, ``Rates.per_customer_chat``): replies are spread so no chat goes faster.
 REFILL_PAUSE = 3.5
+SATURATED_DRAIN = 5.0
 
 
 @dataclass(frozen=True)
@@ -38,9 +40,21 @@ class RelayRun:
         self.reverse_chats = range(first_chat + 100_000,
                                    first_chat + 100_000 + plan.reverse_conversations)
         self.threads: list[str] = []
+        self.capacity = {"inbound": 0.0, "outbound": 0.0}
 
     def seqs(self, n: int) -> list[int]:
         return [self.t.next_seq() for _ in range(n)]
+
+    def burst(self, rate: int, direction: str) -> tuple[list[int], bool]:
+        """The messages of one fixed-rate run. Above the measured capacity the backlog
+        (and so the latency) grows without bound, and the run is cut to what the target
+        drains in about ``SATURATED_DRAIN`` seconds: the figures then show saturation."""
+        count = int(rate * self.plan.seconds)
+        capacity = self.capacity[direction]
+        saturated = capacity > 0 and rate > 1.1 * capacity
+        if saturated:
+            count = min(count, max(int(capacity * SATURATED_DRAIN), rate))
+        return self.seqs(count), saturated
 
     async def settle(self) -> None:
         await outbox_empty(self.t.session, self.t.base, timeout=self.plan.drain_timeout)
@@ -59,6 +73,7 @@ class RelayRun:
     async def inbound(self) -> dict[str, Any]:
         await self.open_threads(self.chats)
         out: dict[str, Any] = {"throughput": await self._inbound_throughput()}
+        self.capacity["inbound"] = out["throughput"]["msg_per_s"]
         for rate in self.plan.rates:
             out[f"latency@{rate}"] = await self._inbound_latency(rate)
         return out
@@ -76,12 +91,12 @@ class RelayRun:
         return _throughput(seqs, start, acked, self.t.slack.arrivals, missing)
 
     async def _inbound_latency(self, rate: int) -> dict[str, Any]:
-        seqs = self.seqs(int(rate * self.plan.seconds))
+        seqs, saturated = self.burst(rate, "inbound")
         offered = await open_loop(
             seqs, rate, lambda s, at: self.t.customer_says(self._chat_for(s), s, at=at))
         missing = await self._landed(self.t.slack.arrivals, seqs)
         await self.settle()
-        return _latency(seqs, self.t.sent, self.t.slack.arrivals, offered, missing)
+        return _latency(seqs, self.t.sent, self.t.slack.arrivals, offered, missing, saturated)
 
     # -- Slack → customer ------------------------------------------------------------------
     async def outbound(self) -> dict[str, Any]:
@@ -93,6 +108,7 @@ class RelayRun:
         await self._landed(self.t.tg.arrivals, warm)
         await self.settle()
         out: dict[str, Any] = {"throughput": await self._outbound_throughput()}
+        self.capacity["outbound"] = out["throughput"]["msg_per_s"]
         for rate in self.plan.rates:
             out[f"latency@{rate}"] = await self._outbound_latency(rate)
         return out
@@ -122,12 +138,12 @@ class RelayRun:
 
     async def _outbound_latency(self, rate: int) -> dict[str, Any]:
         await asyncio.sleep(REFILL_PAUSE)
-        seqs = self.seqs(int(rate * self.plan.seconds))
+        seqs, saturated = self.burst(rate, "outbound")
         offered = await open_loop(
             seqs, rate, lambda s, at: self.t.operator_says(self._thread_for(s), s, at=at))
         missing = await self._landed(self.t.tg.arrivals, seqs)
         await self.settle()
-        return _latency(seqs, self.t.sent, self.t.tg.arrivals, offered, missing)
+        return _latency(seqs, self.t.sent, self.t.tg.arrivals, offered, missing, saturated)
 
     async def _landed(self, arrivals: dict[int, float], seqs: list[int]) -> int:
         return await arrived(arrivals, seqs, timeout=self.plan.drain_timeout)
@@ -141,20 +157,23 @@ def _throughput(seqs: list[int], start: float, acked: float, arrivals: dict[int,
 
 
 def _latency(seqs: list[int], sent: dict[int, float], arrivals: dict[int, float],
-             offered: float, missing: int) -> dict[str, Any]:
+             offered: float, missing: int, saturated: bool) -> dict[str, Any]:
     samples = [arrivals[s] - sent[s] for s in seqs if s in arrivals]
-    return {"offered_per_s": offered, "missing": missing, **latency_summary(samples)}
+    return {"offered_per_s": offered, "seconds": len(seqs) / offered, "saturated": saturated,
+            "missing": missing, **latency_summary(samples)}
 
 
 async def measure(name: str, base: str, slack: TimedSlack, tg: TimedTelegram,
-                  plan: RelayPlan, *, first_chat: int, seq: Any) -> dict[str, Any]:
+                  plan: RelayPlan, *, first_chat: int, seq: Any,
+                  rss: Callable[[], int]) -> dict[str, Any]:
     """Inbound then outbound figures for the target at ``base``."""
     connector = aiohttp.TCPConnector(limit=1024)
     async with aiohttp.ClientSession(connector=connector) as session:
         traffic = Traffic(session=session, base=base, slack=slack, tg=tg, seq=seq)
         run = RelayRun(traffic, plan, first_chat)
-        started = time.monotonic()
+        started, rss_start = time.monotonic(), rss()
         result = {"inbound": await run.inbound(), "outbound": await run.outbound()}
+        result["rss_kib"] = {"start": rss_start, "end": rss()}
         result["errors"] = traffic.errors
         result["seconds"] = time.monotonic() - started
         result["duplicates"] = {"slack": slack.duplicates, "telegram": tg.duplicates}

@@ -57,10 +57,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
                   for i, (v, w) in enumerate(zip(values, widths, strict=True))]
         return "| " + " | ".join(padded) + " |"
 
-    rule = ["-" * widths[0], *("-" * (w - 1) + ":" for w in widths[1:])]
-    return "\n".join([line(headers), "|" + "|".join(f"{r}-" if i == 0 else f"-{r}"
-                                                    for i, r in enumerate(rule)) + "|",
-                      *(line(r) for r in cells)])
+    rule = "|".join(["-" * (widths[0] + 2), *("-" * (w + 1) + ":" for w in widths[1:])])
+    return "\n".join([line(headers), f"|{rule}|", *(line(r) for r in cells)])
 
 
 def verdict(measured: float, target: float, *, higher_is_better: bool) -> str:
