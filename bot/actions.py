@@ -105,6 +105,8 @@ class ConversationActions:
                                      "at": self.clock.now().isoformat()}
         # numbers each transition so that a later decline notifies again (dedupe keys)
         conv.extra["transitions"] = int(conv.extra.get("transitions", 0)) + 1
+        # the new status has other timers (a reopened conversation can idle-close again)
+        conv.due_at = self.clock.now()
 
     async def _to_customer(self, conv: Conversation, template: str, verb: str,
                            **context: str) -> NewJob:

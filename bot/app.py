@@ -20,6 +20,7 @@ from bot.leads import LeadService
 from bot.config import Settings
 from bot.failures import FailureReporter
 from bot.lifecycle.clock import Clock, SystemClock
+from bot.lifecycle.scheduler import Scheduler
 from bot.metrics import Metrics
 from bot.outbox import Outbox
 from bot.relay import Rates, Relay
@@ -54,6 +55,7 @@ class BotApp:
     slack_app: Any = None
     dispatcher: Any = None
     run_outbox: bool = True
+    sweeper: Scheduler | None = None  # the lifecycle timers (see _wire_lifecycle)
 
     async def start(self) -> None:
         """Start in order: clients and channels, then the outbox worker.
@@ -113,7 +115,7 @@ async def build_app(
     metrics = Metrics()
     renderer = Renderer(default_language=settings.default_language)
     outbox = Outbox(storage, clock=clock, metrics=metrics, seed=outbox_seed,
-                    poll_interval=poll_interval)
+                    poll_interval=poll_interval, lease=settings.outbox_lease)
     health = Health(storage=storage, metrics=metrics, channels=describe_channels(settings))
     app = create_web_app(health, max_body_bytes=settings.max_body_bytes)
     access = Access(operators=settings.slack.operators, managers=settings.slack.managers)
@@ -142,6 +144,7 @@ async def build_app(
                                                    settings.slack_post_burst))
     _wire_manager(bot_app)
     _wire_lifecycle(bot_app)
+    _finish_slack(bot_app)  # after every feature that registers Slack listeners
     bot_app.relay.register(outbox)
     outbox.on_failure(FailureReporter(storage=storage, renderer=renderer, clock=clock,
                                       outbox=outbox))
@@ -150,17 +153,49 @@ async def build_app(
 
 def _wire_manager(bot_app: BotApp) -> None:
     """The managers' slash command and what it steers (pause, hours, intake)."""
+    from bot.manager.customer_effects import CustomerEffects
+    from bot.manager.service import ManagerService
+
+    CustomerEffects(storage=bot_app.storage, outbox=bot_app.outbox, renderer=bot_app.renderer,
+                    clock=bot_app.clock).install(bot_app.bridge)
+    command = bot_app.settings.slack.command
+    manager = ManagerService(storage=bot_app.storage, renderer=bot_app.renderer,
+                             clock=bot_app.clock, access=bot_app.bridge.access, command=command)
+    # First in the list, so stopped last: after Slack stops delivering commands, and still
+    # before the store closes, the answers in progress finish.
+    bot_app.components.insert(0, manager)
+    if bot_app.slack_app is not None:
+        from handlers.slack_commands import register_manager_command
+
+        register_manager_command(bot_app.slack_app, manager=manager, command=command)
 
 
 def _wire_lifecycle(bot_app: BotApp) -> None:
     """Lifecycle timers (the sweeper) and channel messaging policies."""
+    from bot.lifecycle.activity import Activity
+    from bot.lifecycle.transitions import TransitionEffects
+    from bot.policy_guard import PolicyGuard
+
+    storage, outbox, renderer, clock = (bot_app.storage, bot_app.outbox, bot_app.renderer,
+                                        bot_app.clock)
+    activity = Activity(storage=storage, outbox=outbox, renderer=renderer, clock=clock)
+    guard = PolicyGuard(storage=storage, outbox=outbox, renderer=renderer, clock=clock)
+    bridge = bot_app.bridge
+    bridge.reuse = activity.reuse
+    bridge.intake_gates.append(activity.load_reopen_window)  # keeps reuse current
+    bridge.message_hooks.extend([activity.on_message, guard.on_message])
+    bridge.reply_checks.append(guard.check_reply)
+    bot_app.relay.cards.note_sources.extend([activity.card_note, guard.card_note])
+    effects = TransitionEffects(storage=storage, renderer=renderer)
+    bot_app.sweeper = Scheduler(storage=storage, outbox=outbox, effects=effects, clock=clock)
+    bot_app.components.append(bot_app.sweeper)
 
 
 def _wire_slack(bot_app: BotApp) -> None:
     from bot.slack.app import SocketModeRunner, add_slack_route, build_slack_app
     from bot.slack.app import build_slack_client
     from handlers.slack_actions import register_action_handlers
-    from handlers.slack_events import register_fallbacks, register_slack_handlers
+    from handlers.slack_events import register_slack_handlers
 
     s = bot_app.settings.slack
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
@@ -172,12 +207,20 @@ def _wire_slack(bot_app: BotApp) -> None:
                                 socket_mode=s.socket_mode)
     register_slack_handlers(slack_app, bridge=bot_app.bridge, storage=bot_app.storage)
     register_action_handlers(slack_app, desk=bot_app.desk, renderer=bot_app.renderer)
-    register_fallbacks(slack_app)  # last: after every specific listener
     bot_app.slack_app = slack_app
     if s.socket_mode:
         bot_app.components.append(SocketModeRunner(slack_app, app_token=s.app_token))
     else:
         add_slack_route(bot_app.web, slack_app)
+
+
+def _finish_slack(bot_app: BotApp) -> None:
+    """Slack's catch-all listeners, registered last of all: bolt runs the first listener
+    that matches, so every specific one (buttons, modals, the slash command…) goes before."""
+    if bot_app.slack_app is not None:
+        from handlers.slack_events import register_fallbacks
+
+        register_fallbacks(bot_app.slack_app)
 
 
 def _wire_telegram(bot_app: BotApp) -> None:

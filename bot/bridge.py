@@ -81,10 +81,15 @@ class Bridge:
         self.reuse: Reuse | None = None
 
     # -- customers -----------------------------------------------------------------------
-    async def on_customer_message(self, inbound: InboundMessage) -> None:
+    async def _admitted(self, inbound: InboundMessage) -> bool:
         for gate in self.intake_gates:
             if not await gate(inbound):
-                return
+                return False
+        return True
+
+    async def on_customer_message(self, inbound: InboundMessage) -> None:
+        if not await self._admitted(inbound):
+            return
         got = await self.storage.ingest(inbound, now=self.clock.now(), seen_ttl=SEEN_TTL,
                                         plan=lambda conv, msg, _: [jobs.relay_in(conv, msg)],
                                         reuse=self.reuse)
@@ -103,6 +108,8 @@ class Bridge:
         await self._enqueue([jobs.for_message(jobs.MIRROR_EDIT, msg, inbound.event_key)])
 
     async def on_start(self, inbound: InboundMessage) -> None:
+        if not await self._admitted(inbound):
+            return  # e.g. intake is closed: the gate told the customer instead
         if not await self.storage.mark_seen(inbound.event_key, SEEN_TTL):
             return  # a redelivered /start: greet once
         first_name = inbound.customer.name.split(" ")[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,6 +13,8 @@ from bot.slack.blocks import ACCEPT, CREATE_LEAD, DECLINE, Block, card_blocks
 from storage.base import BaseStorage
 
 LeadLine = Callable[[Lead, list[str]], str]
+CardNote = Callable[[Conversation], Awaitable[str]]
+"""A line a feature adds to the card's status line (lifecycle flags, policy limits)."""
 
 
 @dataclass(frozen=True)
@@ -59,12 +61,15 @@ class CardBuilder:
     def __init__(self, *, storage: BaseStorage, renderer: Renderer,
                  lead_line: LeadLine | None = None) -> None:
         self.storage, self.renderer, self.lead_line = storage, renderer, lead_line
+        #: more notes for the status line, in order; an empty note is left out
+        self.note_sources: list[CardNote] = []
 
     async def build(self, conv: Conversation) -> Card:
         customer = await self.storage.get_customer(conv.key) or Customer(conv.key)
         messages = await self.storage.list_messages(conv.id)
         first = next((m for m in messages if m.direction is Direction.IN), None)
         notes = [action_note(self.renderer, conv), await self._lead_note(conv)]
+        notes += [await source(conv) for source in self.note_sources]
         return render_card(self.renderer, conv, customer, first, status_notes=notes)
 
     async def _lead_note(self, conv: Conversation) -> str:

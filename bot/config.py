@@ -74,6 +74,7 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     slack_post_rate: float = 1.0
     slack_post_burst: float = 4.0
+    outbox_lease: float = 60.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -89,6 +90,7 @@ class Settings:
             max_body_bytes=reader.convert("MAX_BODY_BYTES", 1024 * 1024, _positive_int),
             slack_post_rate=reader.convert("SLACK_POST_RATE", 1.0, _positive_float),
             slack_post_burst=reader.convert("SLACK_POST_BURST", 4.0, _positive_float),
+            outbox_lease=reader.convert("OUTBOX_LEASE_SECONDS", 60.0, _positive_float),
         )
         if reader.problems:
             raise ConfigError(reader.problems)

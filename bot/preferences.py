@@ -35,6 +35,58 @@ DEFAULTS: dict[str, Any] = {
     "card_lead_fields": ["id", "owner", "status", "source"],
 }
 
+# -- lifecycle timers (bot/lifecycle) and channel messaging policies (bot/policies.py) --
+# Durations are seconds or "90s" / "15m" / "24h" / "7d"; "0" turns an optional timer off.
+# An invalid value is logged and its default used (bot/lifecycle/policy.py validates).
+DEFAULTS.update({
+    # a `new` conversation no operator answered within this is flagged missed ("0" = never)
+    "missed_after": "15m",
+    # who a missed conversation pings in its thread: "owner" (the default owner, else the
+    # default pool's members, else @here), "channel" (@here) or "none"
+    "missed_notify": "owner",
+    # a missed conversation still unanswered this long after it was flagged is closed
+    # (15m to 30d)
+    "missed_close_after": "24h",
+    # an `active` conversation where nobody wrote (or acted) this long is closed (up to 24h;
+    # "0" = never)
+    "idle_close_after": "24h",
+    # tell the customer when their conversation was closed for inactivity
+    "idle_close_notify": True,
+    # an `active` conversation with no interaction this long becomes `inactive` ("0" = never)
+    "inactive_after": "15d",
+    # after a close, the customer's next message reopens the same thread when the thread is
+    # younger than this; else a new thread opens, linking to the old one ("0" = always new)
+    "reopen_within": "7d",
+    # per channel kind: "window" (a duration after the customer's last message, in which
+    # operators may answer), "quota" (operator messages per customer message inside it),
+    # "media" ({kind: {"max_mb": …, "formats": [...]}}; files of other formats are refused).
+    # A stored value is merged over these per channel and per key; {"wechat": null} lifts
+    # WeChat's rules.
+    "channel_policies": {
+        "wechat": {
+            "window": "48h",
+            "quota": 5,
+            "media": {
+                "image": {"max_mb": 10, "formats": ["jpeg", "jpg", "png"]},
+                "voice": {"max_mb": 2, "formats": ["amr", "mp3"]},
+                "video": {"max_mb": 10, "formats": ["mp4"]},
+            },
+        },
+    },
+})
+
+# -- the managers' desk settings (bot/manager, changed with /leads) --
+DEFAULTS.update({
+    # vacation mode: {} when not paused, else {"id", "since", "until" ("" = until resumed),
+    # "message", "by"}; customers who write get the away template once per pause
+    "pause": {},
+    # business hours as `/leads hours` reads them, e.g. "Mon-Fri 09:00-18:00 tz=Europe/Paris";
+    # "" = none (always open; the stats then count 07:00-21:00 UTC as business hours)
+    "business_hours": "",
+    # channels whose new customers are turned away with the intake-closed template
+    "intake_closed": [],
+})
+
 
 async def preference(storage: BaseStorage, name: str) -> Any:
     value = await storage.get_setting(f"pref:{name}")

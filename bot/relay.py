@@ -17,8 +17,17 @@ from bot.rendering import Renderer
 from bot.slack.workspace import SlackWorkspace
 from storage.base import BaseStorage
 
+# how long a job's "I am posting" mark is kept (jobs give up well within a day)
+POSTING_MARK_TTL = 24 * 3600.0
 FILE_KINDS = {"photo", "document", "voice", "video", "video_note", "audio", "animation",
               "sticker", "file"}
+
+
+def reopening(conv: Conversation, batch: list[Message]) -> bool:
+    """A customer's message in a closed conversation reopens it (bot/lifecycle/activity.py,
+    which may have run already): it is also sent to the channel so that it is seen."""
+    reopener = conv.extra.get("reopened_by_message")
+    return conv.status is Status.CLOSED or any(m.id == reopener for m in batch)
 
 
 @dataclass(frozen=True)
@@ -83,16 +92,26 @@ class Relay:
                      if m.album_id == msg.album_id and not m.slack_ts]
         if all(m.slack_ts for m in batch):
             return  # posted by an earlier run of this job
-        ts = await self._post_customer_messages(conv, batch, job.id)
+        ts = await self._post_once(job, conv, batch)
         for m in batch:
             m.slack_ts, m.delivery = ts or f"file:{m.id}", Delivery.DELIVERED
             await self.storage.save_message(m)
 
     async def _open_thread(self, conv: Conversation, job: Job) -> None:
-        card = await self.cards.build(conv)
-        conv.thread_ts = await self.slack.post(text=card.text, blocks=card.blocks, job_id=job.id)
-        conv.slack_channel = self.slack.channel
+        ts = await self._earlier_post(job, "root")
+        if not ts:
+            card = await self.cards.build(conv)
+            ts = await self.slack.post(text=card.text, blocks=card.blocks, job_id=job.id)
+        conv.thread_ts, conv.slack_channel = ts, self.slack.channel
         await self.storage.save_conversation(conv)
+
+    async def _earlier_post(self, job: Job, step: str, thread_ts: str = "") -> str:
+        """The crash window: a run of this job may have posted and died before recording
+        it. The first run marks the step; a later run looks for its post by the job id in
+        the message metadata instead of posting twice."""
+        if await self.storage.mark_seen(f"posting:{job.id}:{step}", POSTING_MARK_TTL):
+            return ""
+        return await self.slack.find_post(job.id, thread_ts)
 
     async def _post_customer_messages(self, conv: Conversation, batch: list[Message],
                                       job_id: int) -> str:
@@ -104,10 +123,19 @@ class Relay:
         text = self.renderer.render(
             "slack/customer_message.mrkdwn", text="\n".join(m.text for m in batch if m.text),
             attachments=attachments, notes=notes, edited=any(m.edited for m in batch))
+        broadcast = reopening(conv, batch)
         if files:
             await self.slack.upload(conv.thread_ts, files, text)
+            if broadcast:  # an upload cannot be broadcast: tell the channel with a line
+                await self.slack.post(text=self.renderer.render("slack/reopened.mrkdwn"),
+                                      thread_ts=conv.thread_ts, broadcast=True)
             return ""
-        return await self.slack.post(text=text or "…", thread_ts=conv.thread_ts, job_id=job_id)
+        return await self.slack.post(text=text or "…", thread_ts=conv.thread_ts,
+                                     broadcast=broadcast, job_id=job_id)
+
+    async def _post_once(self, job: Job, conv: Conversation, batch: list[Message]) -> str:
+        return (await self._earlier_post(job, "reply", conv.thread_ts)
+                or await self._post_customer_messages(conv, batch, job.id))
 
     async def _fetch_files(self, conv: Conversation, msg: Message,
                            notes: list[str]) -> list[OutboundFile]:
@@ -140,8 +168,9 @@ class Relay:
 
     async def notice(self, job: Job) -> None:
         conv = await self.storage.require_conversation(int(job.payload["conversation_id"]))
-        await self.slack.post(text=job.payload["text"], thread_ts=conv.thread_ts,
-                              broadcast=bool(job.payload.get("broadcast")), job_id=job.id)
+        if not await self._earlier_post(job, "notice", conv.thread_ts):
+            await self.slack.post(text=job.payload["text"], thread_ts=conv.thread_ts,
+                                  broadcast=bool(job.payload.get("broadcast")), job_id=job.id)
 
     async def whisper(self, job: Job) -> None:
         p = job.payload

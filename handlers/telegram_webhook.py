@@ -17,6 +17,14 @@ from pydantic import ValidationError
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
+def _parse(body: bytes) -> object:
+    """JSON that can be stored: lone surrogates (``"\\ud800"``) parse, but no UTF-8 store
+    can keep them, so they are refused here (UnicodeEncodeError is a ValueError)."""
+    data = json.loads(body)
+    json.dumps(data, ensure_ascii=False).encode("utf-8")
+    return data
+
+
 def add_telegram_webhook(app: web.Application, *, dispatcher: Dispatcher, bot: Bot,
                          secret: str, path: str = "/telegram/webhook") -> None:
     async def telegram_webhook(request: web.Request) -> web.Response:
@@ -24,8 +32,8 @@ def add_telegram_webhook(app: web.Application, *, dispatcher: Dispatcher, bot: B
         if secret and not hmac.compare_digest(given.encode(), secret.encode()):
             return web.json_response({"error": "bad secret token"}, status=401)
         try:
-            update = Update.model_validate(json.loads(await request.read()), context={"bot": bot})
-        except (ValueError, ValidationError):  # JSONDecodeError and UnicodeError are ValueErrors
+            update = Update.model_validate(_parse(await request.read()), context={"bot": bot})
+        except (ValueError, ValidationError, RecursionError):
             return web.json_response({"error": "malformed update"}, status=400)
         await dispatcher.feed_update(bot, update)
         return web.json_response({})

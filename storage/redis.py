@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
@@ -75,7 +75,11 @@ class RedisStorage(RedisOutboxMixin, RedisExtrasMixin, BaseStorage):
 
     @classmethod
     async def from_url(cls, url: str, *, prefix: str = "bot") -> RedisStorage:
-        return cls(redis=Redis.from_url(url, decode_responses=True), prefix=prefix)
+        # A blocking pool waits for a free connection under load; redis-py's default pool
+        # raises "Too many connections" instead, which turned bursts into 500s.
+        pool = BlockingConnectionPool.from_url(url, decode_responses=True, max_connections=64,
+                                               timeout=20)
+        return cls(redis=Redis.from_pool(pool), prefix=prefix)
 
     async def ping(self) -> bool:
         try:

@@ -46,4 +46,20 @@ MIGRATIONS: list[str] = [
     CREATE TABLE logs (id INTEGER PRIMARY KEY, name TEXT NOT NULL, doc TEXT NOT NULL);
     CREATE INDEX logs_by_name ON logs (name, id);
     """,
+    # 3: outbox ids are never reused (a job id tags Slack posts, so a recovered job can
+    # find its own post; without AUTOINCREMENT SQLite hands a deleted job's id out again)
+    """
+    CREATE TABLE outbox_v3 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, payload TEXT NOT NULL,
+        dedupe_key TEXT NOT NULL UNIQUE, ordering_key TEXT NOT NULL, state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0, due_at REAL NOT NULL, created_at REAL NOT NULL,
+        lease_until REAL NOT NULL DEFAULT 0, lease_token TEXT NOT NULL DEFAULT '',
+        last_error TEXT NOT NULL DEFAULT '');
+    INSERT INTO outbox_v3 SELECT id, kind, payload, dedupe_key, ordering_key, state, attempts,
+        due_at, created_at, lease_until, lease_token, last_error FROM outbox;
+    DROP TABLE outbox;
+    ALTER TABLE outbox_v3 RENAME TO outbox;
+    CREATE INDEX outbox_due ON outbox (state, due_at);
+    CREATE INDEX outbox_order ON outbox (ordering_key, id);
+    """,
 ]

@@ -12,6 +12,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request import payload_utils
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -105,10 +106,29 @@ async def _bolt_request(request: web.Request) -> AsyncBoltRequest | None:
         loggers.slack.info("Rejected a malformed Slack request: %s", type(exc).__name__)
         return None
     body: Any = bolt_request.body
-    if not isinstance(body, dict) or not _SLACK_KEYS & body.keys():
-        loggers.slack.info("Rejected a Slack request without type, command or ssl_check")
+    if not isinstance(body, dict) or not _SLACK_KEYS & body.keys() or not _well_shaped(body):
+        loggers.slack.info("Rejected a Slack request that is not shaped like Slack's")
         return None
     return bolt_request
+
+
+_EXTRACTORS = (payload_utils.to_options, payload_utils.to_shortcut, payload_utils.to_action,
+               payload_utils.to_view, payload_utils.to_command, payload_utils.to_event,
+               payload_utils.to_message, payload_utils.to_step)
+
+
+def _well_shaped(body: dict[str, Any]) -> bool:
+    """bolt runs these extractors on every request before any listener, and one that
+    raises (``"actions": []``, ``"event": null``, a view without a type) becomes a 500
+    Slack would redeliver forever; such a body is not something Slack sends."""
+    if "event" in body and not isinstance(body["event"], dict):
+        return False  # bolt's ignore-self middleware reads body["event"].get(...)
+    try:
+        for extract in _EXTRACTORS:
+            extract(body)
+    except Exception:
+        return False
+    return True
 
 
 class SocketModeRunner:

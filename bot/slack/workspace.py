@@ -50,6 +50,22 @@ class SlackWorkspace:
         response = await calling_slack(self.client.chat_postMessage(**kwargs))
         return str(response["ts"])
 
+    async def find_post(self, job_id: int, thread_ts: str = "") -> str:
+        """The ts of a post tagged with ``job_id`` (a reply in ``thread_ts``, else a recent
+        root message), or "" when there is none."""
+        if thread_ts:
+            call = self.client.conversations_replies(
+                channel=self.channel, ts=thread_ts, include_all_metadata=True, limit=200)
+        else:
+            call = self.client.conversations_history(
+                channel=self.channel, include_all_metadata=True, limit=100)
+        response = await calling_slack(call)
+        for message in response.get("messages", []):
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("job") == job_id and message.get("ts") != thread_ts:
+                return str(message["ts"])
+        return ""
+
     async def update(self, ts: str, *, text: str, blocks: Sequence[Block] | None = None) -> None:
         kwargs: dict[str, Any] = {"channel": self.channel, "ts": ts, "text": text}
         if blocks is not None:

@@ -310,3 +310,11 @@ async def test_logs_keep_the_newest_entries(storage: BaseStorage) -> None:
                                                    {"n": 2, "who": "U1"}]
     assert await storage.read_log("audit", 1) == [{"n": 4, "who": "U1"}]
     assert await storage.read_log("other", 5) == []
+
+
+async def test_job_ids_are_never_reused(storage: BaseStorage) -> None:
+    (first,) = await storage.enqueue([job(1)], now=0)
+    (claimed,) = await storage.claim_jobs(now=0, lease=30, limit=1)
+    await storage.complete_job(claimed)
+    (second,) = await storage.enqueue([job(2)], now=0)
+    assert second > first  # job ids tag Slack posts; a reused id would find another's post

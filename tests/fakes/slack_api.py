@@ -7,6 +7,7 @@ all three (platform-facts 1.5). ``messages`` holds what an operator would see pe
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 import uuid
@@ -76,6 +77,9 @@ class FakeSlackAPI(FakeServer):
             "conversations.history": self._history,
             **self.files.methods(),
         }
+        #: what was POSTed to a ``response_url`` pointed at ``{url}response/<hook>``
+        self.responses: list[Args] = []
+        self.app.router.add_post("/response/{hook}", self._response_url)
         self.app.router.add_get("/socket", self.socket.handle)
         self.files.add_routes(self.app.router)
         self.app.router.add_route("*", "/{method}", self._api)
@@ -144,6 +148,27 @@ class FakeSlackAPI(FakeServer):
         self._ts_counter += 1
         seconds, fraction = divmod(self._ts_counter, 10_000)
         return f"{1_700_000_000 + seconds}.{fraction * 100:06d}"
+
+    def response_url(self, hook: str) -> str:
+        """A ``response_url`` for a slash command or action payload, served by this fake."""
+        return f"{self.url}response/{hook}"
+
+    async def wait_for_responses(self, hook: str, count: int = 1,
+                                 timeout: float = 5.0) -> list[Args]:
+        """Wait until ``count`` posts reached ``response_url(hook)`` and return them."""
+        deadline = time.monotonic() + timeout
+        while len(got := [r for r in self.responses if r["hook"] == hook]) < count:
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"expected {count} post(s) to response_url {hook!r} "
+                                     f"within {timeout}s, got {len(got)}")
+            await asyncio.sleep(0.01)
+        return got
+
+    async def _response_url(self, request: web.Request) -> web.StreamResponse:
+        # Slack answers a response_url post with a plain "ok" (no Web API envelope).
+        body = await request.json()
+        self.responses.append({"hook": request.match_info["hook"], **body})
+        return web.Response(text="ok")
 
     # -- pipeline --------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.app import BotApp, build_app
 from bot.config import Settings
+from bot.lifecycle.clock import Clock
 from bot.models import Conversation, ConversationKey
 from storage.base import BaseStorage
 from tests.fakes.slack_api import FakeSlackAPI
@@ -134,9 +135,14 @@ class Desk:
 
 @asynccontextmanager
 async def running_desk(storage: BaseStorage, slack: FakeSlackAPI, tg: FakeTelegramAPI,
-                       **env: str) -> AsyncIterator[Desk]:
+                       clock: Clock | None = None, **env: str) -> AsyncIterator[Desk]:
     settings = Settings.from_env(desk_env(slack, tg, **env))
-    app = await build_app(settings, storage=storage, poll_interval=0.01, outbox_seed=1)
+    app = await build_app(settings, storage=storage, poll_interval=0.01, outbox_seed=1,
+                          clock=clock)
+    if clock is not None and app.sweeper is not None:
+        # A fake clock's sleep moves it: the sweeper's loop would race it ahead. Tests
+        # move the clock themselves and sweep with app.sweeper.run_once(clock.now()).
+        app.sweeper.loop = False
     http = TestClient(TestServer(app.web))
     await http.start_server()
     await app.start()

@@ -55,3 +55,14 @@ async def test_blocked_customer_is_shown_in_the_thread_and_not_retried(desk: Des
     stored = await desk.storage.find_message_by_slack_ts(ts)
     assert stored is not None and stored.delivery is Delivery.FAILED
     assert (await desk.storage.outbox_stats(now=time.time())).failed == 1
+
+
+async def test_a_post_whose_answer_was_lost_is_not_posted_twice(desk: Desk) -> None:
+    # Slack creates the card and the message, but both answers are lost on the way back
+    desk.slack.drop_next("chat.postMessage", times=2, after_processing=True)
+    await desk.customer_sends(tg.text_message(501, "only once"))
+    await desk.settle(timeout=20)
+    (root,) = desk.slack.roots(CHANNEL)
+    assert [m["text"] for m in desk.slack.thread(CHANNEL, root["ts"])[1:]] == ["only once"]
+    assert desk.slack.calls_to("conversations.history")
+    assert desk.slack.calls_to("conversations.replies")
