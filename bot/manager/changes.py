@@ -22,6 +22,7 @@ from bot.manager.commands import (
     SetDefault,
     SetHours,
     SetIntake,
+    SetOption,
 )
 from bot.manager.state import PauseState, business_hours, current_pause
 from bot.preferences import preference, set_preference
@@ -59,6 +60,8 @@ class Changes:
             return await self._intake(command)
         if isinstance(command, PoolCommand):
             return await self._pool(command)
+        if isinstance(command, SetOption):
+            return await self._preference(command.name, command.value)
         if isinstance(command, SetDefault):
             return await self._default(command)
         if isinstance(command, EditChoices):

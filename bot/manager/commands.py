@@ -75,6 +75,14 @@ class EditChoices:
 
 
 @dataclass(frozen=True, slots=True)
+class SetOption:
+    """``set NAME VALUE``: one of the desk switches or timer durations (see ``OPTIONS``)."""
+
+    name: str
+    value: bool | str
+
+
+@dataclass(frozen=True, slots=True)
 class ShowSettings:
     pass
 
@@ -90,7 +98,8 @@ class Help:
 
 
 Command = (Summary | ListConversations | ShowStats | Pause | Resume | SetHours | SetIntake
-           | PoolCommand | SetDefault | EditChoices | ShowSettings | ShowAudit | Help)
+           | PoolCommand | SetDefault | EditChoices | SetOption | ShowSettings | ShowAudit
+           | Help)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +122,8 @@ def is_change(command: Command) -> bool:
     """Whether the command changes a setting (managers only)."""
     if isinstance(command, PoolCommand):
         return command.action != "list"
-    return isinstance(command, (Pause, Resume, SetHours, SetIntake, SetDefault, EditChoices))
+    return isinstance(command, (Pause, Resume, SetHours, SetIntake, SetDefault, EditChoices,
+                                SetOption))
 
 
 def managers_only(command: Command) -> bool:

@@ -196,7 +196,8 @@ async def test_pools_and_the_default_pool_take_effect_at_once(mdesk: Desk) -> No
 
 @pytest.mark.parametrize("text", [
     "default status Qualified", "pool create sales <@U1>", "pause for 3d", "resume",
-    "hours Mon-Fri 09:00-18:00", "intake telegram off", "statuses add X", "audit"])
+    "hours Mon-Fri 09:00-18:00", "intake telegram off", "statuses add X", "audit",
+    "set show_operator_name off"])
 async def test_only_managers_change_settings(mdesk: Desk, text: str) -> None:
     before = await snapshot(mdesk.storage)
     acked = await slash(mdesk, text, user=OPERATOR)
@@ -220,6 +221,11 @@ async def test_only_managers_change_settings(mdesk: Desk, text: str) -> None:
     ("pool add sales", "Mention the people to add or remove."),
     ("statuses add a=b", "`a=b` cannot be used"),
     ("frobnicate", "`frobnicate` is not a subcommand of `/leads`."),
+    ("set show_operator_name", "Say which setting and its new value"),
+    ("set colour blue", "`colour` is not a setting `set` can change."),
+    ("set show_operator_name maybe", "`maybe` is not a valid value for that setting."),
+    ("set missed_after soon", "`soon` is not a valid value for that setting."),
+    ("set idle_close_after 3d", "`3d` is not a valid value for that setting."),
 ])
 async def test_malformed_input_is_answered_in_the_ack(mdesk: Desk, text: str,
                                                      problem: str) -> None:
@@ -281,3 +287,21 @@ async def test_the_command_name_is_configurable(fake_slack: FakeSlackAPI,
         assert "Usage: `/desk list" in acked.text
         ignored = await slash(desk, "list nope", command="/leads")  # not ours: the fallback
         assert ignored.status == 200 and ignored.body == {}
+
+
+async def test_set_switches_and_timers_take_effect_and_are_audited(mdesk: Desk) -> None:
+    assert "show_operator_name" in await ask(mdesk, "set show_operator_name off")
+    assert await ask(mdesk, "set missed_after 30m")
+    assert await ask(mdesk, "set delivery_reaction :eyes:")
+    assert await preference(mdesk.storage, "show_operator_name") is False
+    assert await preference(mdesk.storage, "missed_after") == "30m"
+    assert await preference(mdesk.storage, "delivery_reaction") == "eyes"
+    await mdesk.customer_sends(tg.text_message(801, "hi"))
+    await mdesk.settle()
+    ts = await mdesk.operator_writes(await mdesk.thread_of(801), "no name before this")
+    await mdesk.settle()
+    assert mdesk.tg.texts(801) == ["no name before this"]
+    reacted = mdesk.slack.find(CHANNEL, ts)
+    assert reacted is not None and reacted["reactions"][0]["name"] == "eyes"
+    audit = await ask(mdesk, "audit 3")
+    assert "show_operator_name" in audit and "missed_after" in audit
