@@ -75,8 +75,7 @@ class RedisStorage(RedisOutboxMixin, RedisExtrasMixin, BaseStorage):
 
     @classmethod
     async def from_url(cls, url: str, *, prefix: str = "bot") -> RedisStorage:
-        # A blocking pool waits for a free connection under load; redis-py's default pool
-        # raises "Too many connections" instead, which turned bursts into 500s.
+        # blocking: wait for a free connection (the default pool raises under bursts)
         pool = BlockingConnectionPool.from_url(url, decode_responses=True, max_connections=64,
                                                timeout=20)
         return cls(redis=Redis.from_pool(pool), prefix=prefix)
