@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
-import aiohttp
 
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.scenarios.harness import desk_env
+from tests.support.bot_process import start_process, wait_healthy
 from tests.support.redis_server import free_port, redis_url
 
-ROOT = Path(__file__).resolve().parents[1]
 # Our own limiter must not cap the run: the fakes do not rate-limit unless asked.
 UNLIMITED = {"SLACK_POST_RATE": "100000", "SLACK_POST_BURST": "100000"}
 
@@ -50,32 +47,13 @@ class Served:
         return rss_kib(self.proc.pid)
 
 
-async def wait_healthy(base: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the process exited with {proc.returncode} before it "
-                                   "became healthy")
-            try:
-                async with session.get(f"{base}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.05)
-    raise RuntimeError(f"{base} did not become healthy in {timeout:g}s")
-
-
 @asynccontextmanager
 async def served(module: str, env: dict[str, str], cwd: Path,
                  args: tuple[str, ...] = ()) -> AsyncIterator[Served]:
     """``python -m module *args`` with ``env`` (PORT set in it), stopped with SIGTERM."""
-    full = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), **env}
     log = cwd / f"{module}-{env['PORT']}.log"
     with log.open("wb") as stderr:
-        proc = subprocess.Popen([sys.executable, "-m", module, *args], cwd=cwd, env=full,
-                                stdout=subprocess.DEVNULL, stderr=stderr)
+        proc = start_process(env, cwd, module=module, args=args, stderr=stderr)
     try:
         try:
             await wait_healthy(f"http://127.0.0.1:{env['PORT']}", proc)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, time, timedelta
 
 from bot.lead_rules import owner_id
 from bot.manager.commands import (
@@ -16,9 +15,7 @@ from bot.manager.commands import (
     ListConversations,
     Parsed,
     ParseError,
-    Pause,
     PoolCommand,
-    Resume,
     SetDefault,
     SetHours,
     SetIntake,
@@ -29,6 +26,7 @@ from bot.manager.commands import (
 )
 from bot.manager.hours import parse_hours
 from bot.manager.parse_options import parse_set
+from bot.manager.parse_pause import parse_pause, parse_resume, unescape
 from bot.models import Status
 
 #: channels whose intake can be switched; their names as the store keys them
@@ -36,11 +34,7 @@ CHANNELS = ("telegram", "wechat", "webchat")
 MAX_ROWS = 100
 MAX_VALUE = 60
 _POOL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
-_DURATION = re.compile(r"^(\d{1,4})([mhdw])$")
-_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DAYS = re.compile(r"^(\d{1,3})d$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 _PUBLIC = re.compile(r"\s+public\s*$|^\s*public\s*$", re.IGNORECASE)
 
 
@@ -94,51 +88,6 @@ def _stats(rest: str, words: list[str]) -> Command | ParseError:
         else:
             return ParseError("bad_period", word, "stats")
     return ShowStats(days, operator)
-
-
-def _pause(rest: str, words: list[str]) -> Command | ParseError:
-    first = words[0].lower() if words else ""
-    if first == "for":
-        return _pause_for(rest)
-    if first == "until":
-        return _pause_until(rest)
-    return _message(rest, Pause())
-
-
-def _pause_for(rest: str) -> Command | ParseError:
-    parts = rest.split(None, 2)
-    if len(parts) < 2:
-        return ParseError("missing_duration", "", "pause")
-    match = _DURATION.match(parts[1].lower())
-    seconds = int(match.group(1)) * _UNITS[match.group(2)] if match else 0
-    if not 0 < seconds <= 366 * 86400:
-        return ParseError("bad_duration", parts[1], "pause")
-    return _message(parts[2] if len(parts) > 2 else "", Pause(timedelta(seconds=seconds)))
-
-
-def _pause_until(rest: str) -> Command | ParseError:
-    parts = rest.split(None, 3)
-    if len(parts) < 2:
-        return ParseError("missing_date", "", "pause")
-    day = _date(parts[1])
-    if day is None:
-        return ParseError("bad_date", parts[1], "pause")
-    if len(parts) < 3 or not _CLOCK.match(parts[2]):
-        return _message(" ".join(parts[2:]), Pause(until=day))
-    if (at := _clock(parts[2])) is None:
-        return ParseError("bad_time", parts[2], "pause")
-    return _message(parts[3] if len(parts) > 3 else "", Pause(until=day, until_time=at))
-
-
-def _message(text: str, pause: Pause) -> Command | ParseError:
-    message = unescape(text.strip())
-    if len(message) > 500:
-        return ParseError("too_long", "500", "pause")
-    return Pause(pause.duration, pause.until, pause.until_time, message)
-
-
-def _resume(rest: str, words: list[str]) -> Command | ParseError:
-    return ParseError("extra", words[0], "resume") if words else Resume()
 
 
 def _hours(rest: str, words: list[str]) -> Command | ParseError:
@@ -267,8 +216,8 @@ def _help(rest: str, words: list[str]) -> Command | ParseError:
 
 
 _READERS: dict[str, Reader] = {
-    "summary": _summary, "list": _list, "stats": _stats, "pause": _pause,
-    "resume": _resume, "hours": _hours, "intake": _intake, "pool": _pool,
+    "summary": _summary, "list": _list, "stats": _stats, "pause": parse_pause,
+    "resume": parse_resume, "hours": _hours, "intake": _intake, "pool": _pool,
     "default": _default, "statuses": _choices("statuses"), "sources": _choices("sources"),
     "set": parse_set, "settings": _settings, "audit": _audit, "help": _help}
 SUBCOMMANDS = tuple(_READERS)
@@ -295,20 +244,3 @@ def _checked_value(value: str, subcommand: str) -> ParseError | None:
     if len(value) > MAX_VALUE or "\n" in value or "=" in value:
         return ParseError("bad_value", value, subcommand)
     return None
-
-
-def _date(word: str) -> date | None:
-    try:
-        return date.fromisoformat(word) if _DATE.match(word) else None
-    except ValueError:
-        return None
-
-
-def _clock(word: str) -> time | None:
-    hour, minute = (int(part) for part in word.split(":"))
-    return time(hour, minute) if hour <= 23 and minute <= 59 else None
-
-
-def unescape(text: str) -> str:
-    """Slack escapes ``&``, ``<`` and ``>`` in the command text."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

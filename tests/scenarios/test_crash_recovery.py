@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,16 +16,13 @@ from tests.fakes import tg_updates as tg
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.scenarios.harness import CHANNEL, OPERATOR, WEBHOOK_SECRET, desk_env
+from tests.support.bot_process import start_process, wait_healthy
 from tests.support.redis_server import free_port
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
 def bot_process(env: dict[str, str], cwd: Path) -> Iterator[subprocess.Popen[bytes]]:
-    full = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), **env}
-    proc = subprocess.Popen([sys.executable, "-m", "bot"], cwd=cwd, env=full,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = start_process(env, cwd)
     try:
         yield proc
     finally:
@@ -38,19 +33,6 @@ def bot_process(env: dict[str, str], cwd: Path) -> Iterator[subprocess.Popen[byt
         finally:
             if proc.poll() is None:
                 proc.kill()
-
-
-async def _wait_healthy(session: aiohttp.ClientSession, base: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            async with session.get(f"{base}/healthz") as response:
-                if response.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.1)
-    raise AssertionError("the bot did not become healthy")
 
 
 async def _until(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
@@ -70,7 +52,7 @@ async def test_sigkill_between_store_and_send_loses_nothing(
     fake_slack.fail_next("chat.postMessage", status=500, times=1000)  # Slack is down
     async with aiohttp.ClientSession() as session:
         with bot_process(env, tmp_path) as proc:
-            await _wait_healthy(session, base)
+            await wait_healthy(base, proc)
             for n in range(3):
                 update = tg.text_message(901, f"message {n}")
                 async with session.post(f"{base}/telegram/webhook", json=update,
@@ -82,15 +64,15 @@ async def test_sigkill_between_store_and_send_loses_nothing(
             await asyncio.sleep(0.2)
             proc.send_signal(signal.SIGKILL)
         fake_slack.calm()  # Slack is back
-        with bot_process(env, tmp_path):
-            await _wait_healthy(session, base)
+        with bot_process(env, tmp_path) as proc:
+            await wait_healthy(base, proc)
             await _until(lambda: len(fake_slack.messages[CHANNEL]) >= 4)
             (root,) = fake_slack.roots(CHANNEL)
             texts = [m["text"] for m in fake_slack.thread(CHANNEL, root["ts"])[1:]]
             assert texts == ["message 0", "message 1", "message 2"]
         # a second restart keeps the thread mapping both ways
-        with bot_process(env, tmp_path):
-            await _wait_healthy(session, base)
+        with bot_process(env, tmp_path) as proc:
+            await wait_healthy(base, proc)
             async with session.post(f"{base}/telegram/webhook", headers=headers,
                                     json=tg.text_message(901, "after restart")) as response:
                 assert response.status == 200

@@ -14,12 +14,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import os
 import re
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -37,10 +35,10 @@ from tests.scenarios.harness import (
     WEBHOOK_SECRET,
     desk_env,
 )
+from tests.support.bot_process import start_process
 from tests.support.redis_server import free_port
 from tests.torture.ledger import LedgerSlack, LedgerTelegram, explain_duplicates
 
-ROOT = Path(__file__).resolve().parents[2]
 CONVERSATIONS = 100
 PER_CONVERSATION = 20
 KILL_AFTER_ACKED = (100, 250, 400)  # early, so the last lease runs out within the budget
@@ -56,15 +54,14 @@ class Bot:
     """The real ``python -m bot``, restartable, SIGKILLed on demand."""
 
     def __init__(self, env: dict[str, str], cwd: Path, db: Path) -> None:
-        self.env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), **env}
+        self.env = env
         self.cwd, self.db = cwd, db
         self.proc: subprocess.Popen[bytes] | None = None
         self.kills: list[float] = []
         self.held_at_kill: list[set[int]] = []
 
     def start(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "bot"], cwd=self.cwd, env=self.env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = start_process(self.env, self.cwd)
 
     def kill_and_restart(self) -> None:
         assert self.proc is not None
