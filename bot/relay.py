@@ -103,7 +103,7 @@ class Relay:
             card = await self.cards.build(conv)
             ts = await self.slack.post(text=card.text, blocks=card.blocks, job_id=job.id)
         conv.thread_ts, conv.slack_channel = ts, self.slack.channel
-        await self.storage.save_conversation(conv)
+        await self.storage.set_thread(conv.id, self.slack.channel, ts)
 
     async def _earlier_post(self, job: Job, step: str, thread_ts: str = "") -> str:
         """The crash window: a run of this job may have posted and died before recording

@@ -127,6 +127,13 @@ class BaseStorage(ABC):
         """Persist every field of an existing conversation (thread mapping included)."""
 
     @abstractmethod
+    async def set_thread(self, conversation_id: int, slack_channel: str,
+                         thread_ts: str) -> Conversation:
+        """Record a conversation's Slack thread, changing nothing else, atomically with
+        respect to ingest (which rewrites the conversation): a thread opened while the
+        customer's next message is being stored is never lost. :return: the conversation"""
+
+    @abstractmethod
     async def list_conversations(self, status: Status | None = None) -> list[Conversation]: ...
 
     @abstractmethod

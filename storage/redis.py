@@ -111,6 +111,19 @@ class RedisStorage(RedisOutboxMixin, RedisExtrasMixin, BaseStorage):
     def _transaction(self) -> Pipeline:
         return self._redis.pipeline(transaction=True)
 
+    def _customer_lock(self, key: ConversationKey) -> Any:
+        return self._redis.lock(self._k(LOCK, CUSTOMER, str(key)), timeout=30,
+                                blocking_timeout=30, sleep=0.01)
+
+    async def set_thread(self, conversation_id: int, slack_channel: str,
+                         thread_ts: str) -> Conversation:
+        conv = await self.require_conversation(conversation_id)
+        async with self._customer_lock(conv.key):  # the lock ingest rewrites it under
+            conv = await self.require_conversation(conversation_id)
+            conv.slack_channel, conv.thread_ts = slack_channel, thread_ts
+            await self.save_conversation(conv)
+        return conv
+
     def _put_conversation(self, pipe: Pipeline, conv: Conversation, *, new: bool) -> None:
         pipe.set(self._k(CONV, conv.id), codec.dumps(codec.conversation_doc(conv)))
         if conv.thread_ts:
@@ -141,9 +154,7 @@ class RedisStorage(RedisOutboxMixin, RedisExtrasMixin, BaseStorage):
         self, inbound: InboundMessage, *, now: datetime, plan: JobPlan, seen_ttl: float,
         reuse: Reuse | None = None,
     ) -> Ingested | None:
-        lock = self._redis.lock(self._k(LOCK, CUSTOMER, str(inbound.key)), timeout=30,
-                                blocking_timeout=30, sleep=0.01)
-        async with lock:
+        async with self._customer_lock(inbound.key):
             if await self._redis.exists(self._k(SEEN, inbound.event_key)):
                 return None
             return await self._ingest_locked(inbound, now, plan, seen_ttl, reuse)

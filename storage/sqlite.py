@@ -153,6 +153,17 @@ class SqliteStorage(SqliteOutboxMixin, SqliteExtrasMixin, BaseStorage):
     async def save_conversation(self, conversation: Conversation) -> None:
         await self.db.write(_CONV_REPLACE, _conv_row(conversation))
 
+    async def set_thread(self, conversation_id: int, slack_channel: str,
+                         thread_ts: str) -> Conversation:
+        async with self.db.tx() as conn:
+            conv = _conv(await (await conn.execute(
+                "SELECT doc FROM conversations WHERE id = ?", (conversation_id,))).fetchone())
+            if conv is None:
+                raise LookupError(f"conversation {conversation_id} does not exist")
+            conv.slack_channel, conv.thread_ts = slack_channel, thread_ts
+            await conn.execute(_CONV_REPLACE, _conv_row(conv))
+        return conv
+
     async def list_due(self, now: datetime, limit: int = 100) -> list[Conversation]:
         rows = await self.db.fetchall(
             "SELECT doc FROM conversations WHERE due_at IS NOT NULL AND due_at <= ?"

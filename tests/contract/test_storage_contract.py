@@ -318,3 +318,21 @@ async def test_job_ids_are_never_reused(storage: BaseStorage) -> None:
     await storage.complete_job(claimed)
     (second,) = await storage.enqueue([job(2)], now=0)
     assert second > first  # job ids tag Slack posts; a reused id would find another's post
+
+
+async def test_a_thread_set_while_messages_arrive_is_kept(storage: BaseStorage) -> None:
+    first = await _ingest(storage, "9", "0")
+    assert first is not None
+    conv_id, last = first.conversation.id, ""
+
+    async def keep_setting() -> None:
+        nonlocal last
+        for n in range(40):
+            last = f"1.{n}"
+            await storage.set_thread(conv_id, "C1", last)
+            await asyncio.sleep(0)
+
+    await asyncio.gather(keep_setting(), *(_ingest(storage, "9", str(n)) for n in range(1, 40)))
+    conv = await storage.require_conversation(conv_id)
+    assert (conv.slack_channel, conv.thread_ts) == ("C1", last)  # no ingest wrote it back
+    assert len(await storage.list_messages(conv_id)) == 40
