@@ -23,14 +23,14 @@ from bench.load import Traffic, arrived, closed_loop
 from bench.platforms import TimedSlack, TimedTelegram
 
 AREAS = (("/bot/", "bot core"), ("/storage/", "bot storage"), ("/handlers/", "bot handlers"),
-         ("aiosqlite", "aiosqlite"), ("sqlite3", "sqlite3"), ("slack_bolt", "slack_bolt"),
+         ("sqlite3", "sqlite3"), ("slack_bolt", "slack_bolt"),
          ("slack_sdk", "slack_sdk"), ("aiogram", "aiogram"), ("pydantic", "pydantic"),
          ("aiohttp", "aiohttp"), ("multidict", "aiohttp"), ("yarl", "aiohttp"),
          ("jinja2", "jinja2"), ("prometheus_client", "prometheus"), ("asyncio", "asyncio"),
          ("selectors", "asyncio"), ("json", "json"))
-# The leaves that say what the loop waits on or hands over to aiosqlite's thread.
+# The leaves that say what the loop waits on, and the SQLite calls themselves.
 NAMED_BUILTINS = {"poll' of 'select.epoll": "idle (epoll wait)",
-                  "put_nowait' of '_queue.SimpleQueue": "aiosqlite hand-off (queue put)"}
+                  "of 'sqlite3.Connection": "sqlite3 (statements, commits)"}
 
 
 def area(filename: str, func: str) -> str:

@@ -67,32 +67,31 @@ def chunks(start: int, stop: int, size: int) -> Iterator[range]:
 
 
 async def bulk_sqlite(store: Any, start: int, stop: int, now: datetime) -> None:
+    for part in chunks(start, stop, 10_000):
+        await store.db.tx(lambda conn, part=part: _bulk_sqlite_part(conn, part, now))
+
+
+def _bulk_sqlite_part(conn: Any, part: range, now: datetime) -> None:
     from storage.sqlite import _CONV_COLUMNS, _conv_row
 
     expires = time.time() + SEEN_TTL
-    for part in chunks(start, stop, 10_000):
-        async with store.db.tx() as conn:
-            row = await (await conn.execute("SELECT coalesce(max(id), 0) FROM conversations"
-                                            )).fetchone()
-            mrow = await (await conn.execute("SELECT coalesce(max(id), 0) FROM messages"
-                                             )).fetchone()
-            items = [stored_pair(i, row[0] + n + 1, mrow[0] + n + 1, now)
-                     for n, i in enumerate(part)]
-            await conn.executemany(
-                "INSERT INTO customers (channel, chat_id, doc) VALUES (?, ?, ?)",
-                [(c.key.channel, c.key.chat_id, codec.dumps(codec.customer_doc(c)))
-                 for c, _, _ in items])
-            rows = [_conv_row(v) for _, v, _ in items]
-            marks = ", ".join("?" * len(rows[0]))
-            await conn.executemany(f"INSERT INTO conversations {_CONV_COLUMNS} VALUES ({marks})",
-                                   rows)
-            await conn.executemany(
-                "INSERT INTO messages (id, conversation_id, channel_message_id, slack_ts, doc)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [(m.id, m.conversation_id, m.channel_message_id, m.slack_ts,
-                  codec.dumps(codec.message_doc(m))) for _, _, m in items])
-            await conn.executemany("INSERT INTO seen (key, expires_at) VALUES (?, ?)",
-                                   [(inbound(i, now).event_key, expires) for i in part])
+    row = conn.execute("SELECT coalesce(max(id), 0) FROM conversations").fetchone()
+    mrow = conn.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()
+    items = [stored_pair(i, row[0] + n + 1, mrow[0] + n + 1, now) for n, i in enumerate(part)]
+    conn.executemany(
+        "INSERT INTO customers (channel, chat_id, doc) VALUES (?, ?, ?)",
+        [(c.key.channel, c.key.chat_id, codec.dumps(codec.customer_doc(c)))
+         for c, _, _ in items])
+    rows = [_conv_row(v) for _, v, _ in items]
+    marks = ", ".join("?" * len(rows[0]))
+    conn.executemany(f"INSERT INTO conversations {_CONV_COLUMNS} VALUES ({marks})", rows)
+    conn.executemany(
+        "INSERT INTO messages (id, conversation_id, channel_message_id, slack_ts, doc)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [(m.id, m.conversation_id, m.channel_message_id, m.slack_ts,
+          codec.dumps(codec.message_doc(m))) for _, _, m in items])
+    conn.executemany("INSERT INTO seen (key, expires_at) VALUES (?, ?)",
+                     [(inbound(i, now).event_key, expires) for i in part])
 
 
 class Recorder:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from bot import loggers
@@ -12,10 +12,22 @@ from bot.errors import DeliveryError
 from bot.lifecycle.clock import Clock
 from bot.lifecycle.retry import RetryPolicy
 from bot.metrics import Metrics
-from bot.models import Job
+from bot.models import Job, Message, NewJob
 from storage.base import BaseStorage
 
-Handler = Callable[[Job], Awaitable[None]]
+
+@dataclass(frozen=True)
+class Finish:
+    """What a handler hands back to be stored as its job completes, in the same store
+    transaction: the messages it changed (a Slack ts, a delivery state) and follow-up jobs.
+    One write instead of three, and no window in which the post is recorded but the job
+    still runs again."""
+
+    messages: Sequence[Message] = ()
+    jobs: Sequence[NewJob] = ()
+
+
+Handler = Callable[[Job], Awaitable[Finish | None]]
 FailureHook = Callable[[Job, str], Awaitable[None]]
 
 
@@ -46,8 +58,9 @@ class Outbox:
     """
 
     def __init__(self, storage: BaseStorage, *, clock: Clock, metrics: Metrics,
-                 policy: RetryPolicy | None = None, lease: float = 60.0, batch: int = 20,
+                 policy: RetryPolicy | None = None, lease: float = 60.0, batch: int = 32,
                  poll_interval: float = 0.2, seed: int | None = None) -> None:
+        """:param batch: how many jobs run at once (and the most one claim takes)"""
         self.storage, self.clock, self.metrics = storage, clock, metrics
         self.policy = policy or RetryPolicy()
         self.lease, self.batch, self.poll_interval = lease, batch, poll_interval
@@ -56,6 +69,7 @@ class Outbox:
         self._rng = random.Random(seed)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[None]] = set()
         self._stopping = False
 
     def route(self, kind: str, handler: Handler, *, limit: LimitFor | None = None) -> None:
@@ -102,17 +116,39 @@ class Outbox:
         self._task = None
 
     async def run_forever(self) -> None:
-        while not self._stopping:
-            try:
-                claimed = await self.run_once()
-            except Exception:  # the store blinked: keep the worker alive
-                loggers.outbox.exception("outbox round failed")
-                claimed = 0
-            if claimed == 0:
-                await self._idle()
+        """Keep up to ``batch`` jobs running: claim more as soon as some finish, rather
+        than waiting for a whole batch (one slow send would hold up the rest)."""
+        try:
+            while not self._stopping:
+                # Cleared before the claim, so a notify() during it is not lost.
+                self._wake.clear()
+                if await self._claim_more() == 0:
+                    await self._idle()
+        finally:
+            if self._running:  # stop(): finish what is in hand
+                await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def _claim_more(self) -> int:
+        free = self.batch - len(self._running)
+        if free <= 0:
+            return 0
+        try:
+            jobs = await self.storage.claim_jobs(now=self._now(), lease=self.lease, limit=free)
+        except Exception:  # the store blinked: keep the worker alive
+            loggers.outbox.exception("outbox round failed")
+            return 0
+        for job in jobs:
+            # A claimed job never shares its ordering key with a running one.
+            task = asyncio.create_task(self._run_tracked(job), name=f"job-{job.id}")
+            self._running.add(task)
+            task.add_done_callback(self._finished)
+        return len(jobs)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._wake.set()  # a slot is free, and the job's successor may be due now
 
     async def _idle(self) -> None:
-        self._wake.clear()
         try:
             await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
         except TimeoutError:
@@ -138,7 +174,7 @@ class Outbox:
         if await self._throttled(job, route):
             return
         try:
-            await route.handler(job)
+            finish = await route.handler(job)
         except DeliveryError as exc:
             await self._handle_error(job, exc)
         except Exception as exc:
@@ -146,7 +182,7 @@ class Outbox:
             await self._handle_error(job, DeliveryError(f"internal error: {type(exc).__name__}",
                                                         code="internal"))
         else:
-            await self._done(job)
+            await self._done(job, finish or Finish())
 
     async def _throttled(self, job: Job, route: Route) -> bool:
         limit = route.limit(job) if route.limit else None
@@ -160,8 +196,11 @@ class Outbox:
                                          count_attempt=False)
         return wait > 0
 
-    async def _done(self, job: Job) -> None:
-        await self.storage.complete_job(job)
+    async def _done(self, job: Job, finish: Finish) -> None:
+        await self.storage.complete_job(job, save=finish.messages, enqueue=finish.jobs,
+                                        now=self._now())
+        if finish.jobs:
+            self._wake.set()
         self.metrics.messages_out.labels(job.kind).inc()
         self.metrics.latency.labels(job.kind).observe(max(0.0, self._now() - job.created_at))
 

@@ -11,7 +11,7 @@ from bot.errors import PermanentError
 from bot.formatting import mentioned_user_ids, slack_to_telegram_html
 from bot.lifecycle.clock import Clock
 from bot.models import Conversation, Delivery, Job, Message, Status
-from bot.outbox import Limit, Outbox
+from bot.outbox import Finish, Limit, Outbox
 from bot.preferences import preference
 from bot.rendering import Renderer
 from bot.slack.workspace import SlackWorkspace
@@ -76,13 +76,13 @@ class Relay:
         return self.workspace
 
     async def _load(self, job: Job) -> tuple[Message, Conversation]:
-        msg = await self.storage.get_message(int(job.payload["message_id"]))
-        if msg is None:
+        found = await self.storage.message_with_conversation(int(job.payload["message_id"]))
+        if found is None:
             raise PermanentError("the message is no longer stored", code="gone")
-        return msg, await self.storage.require_conversation(msg.conversation_id)
+        return found
 
     # -- customer → Slack --------------------------------------------------------------------
-    async def relay_in(self, job: Job) -> None:
+    async def relay_in(self, job: Job) -> Finish | None:
         msg, conv = await self._load(job)
         if not conv.has_thread:
             await self._open_thread(conv, job)
@@ -91,11 +91,11 @@ class Relay:
             batch = [m for m in await self.storage.list_messages(conv.id)
                      if m.album_id == msg.album_id and not m.slack_ts]
         if all(m.slack_ts for m in batch):
-            return  # posted by an earlier run of this job
+            return None  # posted by an earlier run of this job
         ts = await self._post_once(job, conv, batch)
         for m in batch:
             m.slack_ts, m.delivery = ts or f"file:{m.id}", Delivery.DELIVERED
-            await self.storage.save_message(m)
+        return Finish(messages=batch)
 
     async def _open_thread(self, conv: Conversation, job: Job) -> None:
         ts = await self._earlier_post(job, "root")
@@ -198,18 +198,17 @@ class Relay:
         return self.renderer.render_for("telegram/operator_reply.html", language,
                                         operator=operator, body=body)
 
-    async def send(self, job: Job) -> None:
+    async def send(self, job: Job) -> Finish | None:
         msg, conv = await self._load(job)
         if msg.channel_message_id or msg.deleted:
-            return  # sent by an earlier run, or deleted before it went out
+            return None  # sent by an earlier run, or deleted before it went out
         channel = self._channel(conv.key.channel)
         html = await self._reply_html(conv, msg) if msg.text.strip() else ""
         msg.channel_message_id = await self._send_to(channel, conv.key.chat_id, msg, html)
         msg.delivery = Delivery.DELIVERED
-        await self.storage.save_message(msg)
-        if await preference(self.storage, "delivery_reaction"):
-            await self.storage.enqueue([jobs.for_message(jobs.REACT, msg, f"react:{msg.id}")],
-                                       now=self.clock.now().timestamp())
+        react = ([jobs.for_message(jobs.REACT, msg, f"react:{msg.id}")]
+                 if await preference(self.storage, "delivery_reaction") else [])
+        return Finish(messages=[msg], jobs=react)
 
     async def _send_to(self, channel: Channel, chat_id: str, msg: Message, html: str) -> str:
         first_id = ""

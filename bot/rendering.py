@@ -26,7 +26,9 @@ class Renderer:
         self.env = Environment(
             loader=FileSystemLoader(root), undefined=StrictUndefined,
             autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
-            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
+            # templates ship with the code: no stat() of the file on every render
+            auto_reload=False)
         self.env.filters["slack_escape"] = slack_escape
 
     def language_for(self, language_code: str | None) -> str:

@@ -60,8 +60,8 @@ class Delivery:
         """Record success, so that later attempts are skipped."""
         if not self.event_id:
             return
-        for later in range(self.attempt + 1, LAST_RETRY + 1):
-            await self.storage.mark_seen(self._key(later), ttl=SEEN_TTL)
+        later = range(self.attempt + 1, LAST_RETRY + 1)
+        await self.storage.mark_all_seen([self._key(n) for n in later], ttl=SEEN_TTL)
 
 
 def retry_number(request: AsyncBoltRequest) -> int:

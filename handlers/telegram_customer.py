@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import CommandStart
 from aiogram.types import Message
 
@@ -39,12 +39,17 @@ async def customer_edit(message: Message, bridge: CustomerEvents,
         await bridge.on_customer_edit(inbound)
 
 
+async def private_chat(message: Message) -> bool:
+    """A coroutine, not ``F.chat.type == "private"``: aiogram runs a plain function filter
+    in a worker thread (``asyncio.to_thread``), a thread hop on every update."""
+    return message.chat.type == "private"
+
+
 def customer_router() -> Router:
     """``bridge`` and ``telegram`` come from the Dispatcher's workflow data."""
     router = Router(name="telegram_customer")
-    private = F.chat.type == "private"
-    router.message.filter(private)
-    router.edited_message.filter(private)
+    router.message.filter(private_chat)
+    router.edited_message.filter(private_chat)
     # /start first: the catch-all below would take it otherwise.
     router.message.register(start, CommandStart())
     router.message.register(customer_message)

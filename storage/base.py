@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import fields, replace
@@ -65,6 +67,30 @@ def inbound_message(inbound: InboundMessage, *, conversation_id: int, now: datet
                    album_id=inbound.album_id)
 
 
+SETTINGS_TTL = 1.0
+
+
+class SettingsCache:
+    """Settings' JSON text by name, each kept for ``SETTINGS_TTL`` seconds. The text, not
+    the value, so a caller that changes what it got cannot change what others get."""
+
+    def __init__(self, ttl: float = SETTINGS_TTL) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, str | None]] = {}
+
+    def get(self, name: str) -> tuple[bool, str | None]:
+        entry = self._entries.get(name)
+        if entry is None or entry[0] <= time.monotonic():
+            return False, None
+        return True, entry[1]
+
+    def put(self, name: str, raw: str | None) -> None:
+        self._entries[name] = (time.monotonic() + self.ttl, raw)
+
+    def forget(self, name: str) -> None:
+        self._entries.pop(name, None)
+
+
 class BaseStorage(ABC):
     """Base class for the bot's stores (SQLite embedded, Redis scale-out)."""
 
@@ -85,6 +111,11 @@ class BaseStorage(ABC):
         :param ttl: seconds to remember the key
         :return: True the first time the key is seen, False on redelivery
         """
+
+    async def mark_all_seen(self, event_keys: Sequence[str], ttl: float) -> None:
+        """``mark_seen`` for several keys at once (a backend may do it in one trip)."""
+        for key in event_keys:
+            await self.mark_seen(key, ttl)
 
     # -- ingest --------------------------------------------------------------------
     @abstractmethod
@@ -176,8 +207,11 @@ class BaseStorage(ABC):
         job to exactly one caller, across processes."""
 
     @abstractmethod
-    async def complete_job(self, job: Job) -> bool:
-        """Remove a finished job. :return: False when the lease was lost to another worker."""
+    async def complete_job(self, job: Job, *, save: Sequence[Message] = (),
+                           enqueue: Sequence[NewJob] = (), now: float = 0.0) -> bool:
+        """Remove a finished job, and in the same transaction save the messages it changed
+        and enqueue its follow-up jobs (created at ``now``); those are kept even when the
+        lease was lost. :return: False when the lease was lost to another worker."""
 
     @abstractmethod
     async def retry_job(
@@ -252,11 +286,38 @@ class BaseStorage(ABC):
         """Atomically advance the pool's cursor. :return: the member whose turn it is"""
 
     @abstractmethod
-    async def get_setting(self, name: str) -> Any | None: ...
+    async def _read_setting(self, name: str) -> str | None:
+        """The stored JSON text of a setting, or None."""
 
     @abstractmethod
+    async def _write_setting(self, name: str, raw: str | None) -> None:
+        """Store the JSON text of a setting; ``None`` removes it."""
+
+    # -- settings, read through a short cache ------------------------------------------------
+    @property
+    def _settings_cache(self) -> SettingsCache:
+        cache = self.__dict__.get("_settings")
+        if cache is None:
+            cache = self.__dict__["_settings"] = SettingsCache()
+        return cache
+
+    async def get_setting(self, name: str) -> Any | None:
+        """A setting's value. A change made through this store object shows at once; one
+        made by another process within ``SETTINGS_TTL`` (every event reads several)."""
+        cache = self._settings_cache
+        hit, raw = cache.get(name)
+        if not hit:
+            raw = await self._read_setting(name)
+            cache.put(name, raw)
+        return None if raw is None else json.loads(raw)
+
     async def set_setting(self, name: str, value: Any) -> None:
         """Store a JSON-serializable value; ``None`` removes it."""
+        raw = None if value is None else json.dumps(value, separators=(",", ":"),
+                                                   ensure_ascii=False)
+        self._settings_cache.forget(name)
+        await self._write_setting(name, raw)
+        self._settings_cache.put(name, raw)
 
     # -- derived helpers ---------------------------------------------------------------------------
     async def require_conversation(self, conversation_id: int) -> Conversation:
@@ -264,6 +325,15 @@ class BaseStorage(ABC):
         if conversation is None:
             raise LookupError(f"conversation {conversation_id} does not exist")
         return conversation
+
+    async def message_with_conversation(
+        self, message_id: int
+    ) -> tuple[Message, Conversation] | None:
+        """A message and its conversation (a backend may read both at once)."""
+        msg = await self.get_message(message_id)
+        if msg is None:
+            return None
+        return msg, await self.require_conversation(msg.conversation_id)
 
     async def settings_dict(self, names: Sequence[str]) -> dict[str, Any]:
         return {name: await self.get_setting(name) for name in names}

@@ -18,6 +18,7 @@ from bot.models import (
     Customer,
     InboundMessage,
     Ingested,
+    Job,
     Lead,
     Message,
     NewJob,
@@ -95,8 +96,8 @@ class RedisStorage(RedisOutboxMixin, RedisExtrasMixin, BaseStorage):
         return None if raw is None else from_doc(json.loads(raw))
 
     async def _follow(self, index: str, from_doc: Callable[[Doc], T], kind: str) -> T | None:
-        ident = await self._redis.get(index)
-        return None if ident is None else await self._load(from_doc, kind, ident)
+        raw = await self._lua[lua.FOLLOW](keys=[index], args=[self._k(kind, "")])
+        return None if raw is None else from_doc(json.loads(raw))
 
     async def _load_listed(self, ids_key: str, from_doc: Callable[[Doc], T], kind: str) -> list[T]:
         ids = await self._redis.lrange(ids_key, 0, -1)
@@ -150,26 +151,41 @@ class RedisStorage(RedisOutboxMixin, RedisExtrasMixin, BaseStorage):
     async def mark_seen(self, event_key: str, ttl: float) -> bool:
         return bool(await self._redis.set(self._k(SEEN, event_key), 1, nx=True, px=_ms(ttl)))
 
+    async def mark_all_seen(self, event_keys: Sequence[str], ttl: float) -> None:
+        pipe = self._redis.pipeline(transaction=False)
+        for key in event_keys:
+            pipe.set(self._k(SEEN, key), 1, nx=True, px=_ms(ttl))
+        if event_keys:
+            await pipe.execute()
+
     async def ingest(
         self, inbound: InboundMessage, *, now: datetime, plan: JobPlan, seen_ttl: float,
         reuse: Reuse | None = None,
     ) -> Ingested | None:
         async with self._customer_lock(inbound.key):
-            if await self._redis.exists(self._k(SEEN, inbound.event_key)):
+            # One trip reads all it needs: seen?, the current conversation, the customer.
+            keys = [self._k(SEEN, inbound.event_key), self._k(CONV_BY_KEY, str(inbound.key)),
+                    self._k(CUSTOMER, str(inbound.key)), self._k(SEQ, MSG)]
+            read = await self._lua[lua.INGEST_READ](keys=keys, args=[self._k(CONV, "")])
+            if int(read[0]):
                 return None
-            return await self._ingest_locked(inbound, now, plan, seen_ttl, reuse)
+            current = codec.conversation_from(json.loads(read[1])) if read[1] else None
+            known = codec.customer_from(json.loads(read[2])) if read[2] else None
+            return await self._ingest_locked(inbound, now, plan, seen_ttl, reuse,
+                                             (current, known, int(read[3])))
 
     async def _ingest_locked(
         self, inbound: InboundMessage, now: datetime, plan: JobPlan, seen_ttl: float,
-        reuse: Reuse | None,
+        reuse: Reuse | None, read: tuple[Conversation | None, Customer | None, int],
     ) -> Ingested:
-        conv, opened = await self._conversation_for(inbound.key, now, reuse)
+        current, known, message_id = read
+        conv, opened = await self._conversation_for(current, inbound.key, now, reuse)
         touched(conv, now)
-        msg = await self._inbound_message(conv.id, inbound, now)
+        msg = inbound_message(inbound, conversation_id=conv.id, now=now, message_id=message_id)
         jobs = plan(conv, msg, opened)
         pipe = self._transaction()
         pipe.set(self._k(SEEN, inbound.event_key), 1, px=_ms(seen_ttl))
-        customer = merged_customer(await self.get_customer(inbound.key), inbound.customer)
+        customer = merged_customer(known, inbound.customer)
         pipe.set(self._k(CUSTOMER, str(inbound.key)), codec.dumps(codec.customer_doc(customer)))
         self._put_conversation(pipe, conv, new=opened)
         self._put_message(pipe, msg, new=True)
@@ -177,20 +193,14 @@ class RedisStorage(RedisOutboxMixin, RedisExtrasMixin, BaseStorage):
         return Ingested(conversation=conv, message=msg, opened=opened, job_ids=job_ids)
 
     async def _conversation_for(
-        self, key: ConversationKey, now: datetime, reuse: Reuse | None
+        self, current: Conversation | None, key: ConversationKey, now: datetime,
+        reuse: Reuse | None,
     ) -> tuple[Conversation, bool]:
-        current = await self.current_conversation(key)
         if current is not None and (reuse is None or reuse(current)):
             return current, False
         conv_id = await self._next_id(CONV)
         fresh = Conversation(id=conv_id, key=key, status=Status.NEW, created_at=now)
         return successor(current, fresh), True
-
-    async def _inbound_message(
-        self, conversation_id: int, inbound: InboundMessage, now: datetime
-    ) -> Message:
-        return inbound_message(inbound, conversation_id=conversation_id, now=now,
-                               message_id=await self._next_id(MSG))
 
     async def add_message(
         self, message: Message, jobs: Callable[[Message], Sequence[NewJob]]
@@ -232,6 +242,19 @@ class RedisStorage(RedisOutboxMixin, RedisExtrasMixin, BaseStorage):
     async def get_message(self, message_id: int) -> Message | None:
         return await self._load(codec.message_from, MSG, message_id)
 
+    async def message_with_conversation(
+        self, message_id: int
+    ) -> tuple[Message, Conversation] | None:
+        script = self._lua[lua.MESSAGE_WITH_CONVERSATION]
+        msg_raw, conv_raw = await script(keys=[self._k(MSG, message_id)],
+                                         args=[self._k(CONV, "")])
+        if msg_raw is None:
+            return None
+        msg = codec.message_from(json.loads(msg_raw))
+        if conv_raw is None:
+            raise LookupError(f"conversation {msg.conversation_id} does not exist")
+        return msg, codec.conversation_from(json.loads(conv_raw))
+
     async def find_message_by_channel_id(
         self, conversation_id: int, channel_message_id: str
     ) -> Message | None:
@@ -247,6 +270,19 @@ class RedisStorage(RedisOutboxMixin, RedisExtrasMixin, BaseStorage):
         pipe = self._transaction()
         self._put_message(pipe, message, new=False)
         await pipe.execute()
+
+    async def complete_job(self, job: Job, *, save: Sequence[Message] = (),
+                           enqueue: Sequence[NewJob] = (), now: float = 0.0) -> bool:
+        complete = self._lua[lua.COMPLETE]
+        if not save and not enqueue:
+            return bool(await complete(args=self._complete_args(job)))
+        pipe = self._transaction()
+        await complete(args=self._complete_args(job), client=pipe)  # first: its reply is [0]
+        for message in save:
+            self._put_message(pipe, message, new=False)
+        if enqueue:
+            await self._lua[lua.ENQUEUE](args=self._enqueue_args(enqueue, now), client=pipe)
+        return bool((await pipe.execute())[0])
 
     async def list_messages(self, conversation_id: int) -> list[Message]:
         return await self._load_listed(self._k(MSGS, conversation_id), codec.message_from, MSG)
@@ -301,12 +337,12 @@ class RedisStorage(RedisOutboxMixin, RedisExtrasMixin, BaseStorage):
         turn = await script(keys=[self._k(POOL, name), self._k(POOL_CURSOR, name)])
         return None if turn is None else str(turn)
 
-    async def get_setting(self, name: str) -> Any | None:
+    async def _read_setting(self, name: str) -> str | None:
         raw = await self._redis.hget(self._k(SETTINGS), name)
-        return None if raw is None else json.loads(raw)
+        return None if raw is None else str(raw)
 
-    async def set_setting(self, name: str, value: Any) -> None:
-        if value is None:
+    async def _write_setting(self, name: str, raw: str | None) -> None:
+        if raw is None:
             await self._redis.hdel(self._k(SETTINGS), name)
         else:
-            await self._redis.hset(self._k(SETTINGS), name, to_json(value))
+            await self._redis.hset(self._k(SETTINGS), name, raw)

@@ -18,7 +18,8 @@ from storage import redis_scripts as lua
 from storage.redis_scripts import BUCKET, FAILED, JOB, LIVE
 
 SCRIPTS = (lua.ENQUEUE, lua.CLAIM, lua.COMPLETE, lua.RETRY, lua.FAIL, lua.TAKE_TOKEN,
-           lua.NEXT_IN_POOL, lua.CREATE_LEAD)
+           lua.NEXT_IN_POOL, lua.CREATE_LEAD, lua.FOLLOW, lua.MESSAGE_WITH_CONVERSATION,
+           lua.INGEST_READ)
 _JOB_FIELDS = tuple(f.name for f in fields(Job) if f.name != "id")
 
 
@@ -80,8 +81,8 @@ class RedisOutboxMixin:
         replies = await self._run(lua.CLAIM, now, lease, limit, secrets.token_hex(8))
         return sorted(map(_job_from_reply, replies), key=lambda job: job.id)
 
-    async def complete_job(self, job: Job) -> bool:
-        return bool(await self._run(lua.COMPLETE, job.id, to_json(job.lease_token)))
+    def _complete_args(self, job: Job) -> list[str | int]:
+        return [self._prefix, job.id, to_json(job.lease_token)]
 
     async def retry_job(
         self, job: Job, *, due_at: float, error: str, count_attempt: bool = True

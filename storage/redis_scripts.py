@@ -215,3 +215,33 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
 end
 return {0, redis.call('GET', ARGV[3] .. redis.call('GET', KEYS[1]))}
 """
+
+# KEYS: an index holding a document's id. ARGV: the document keys' prefix (``bot:conv:``).
+# Returns the document the index names, or false: one trip instead of two.
+FOLLOW = """
+local id = redis.call('GET', KEYS[1])
+if not id then return false end
+return redis.call('GET', ARGV[1] .. id)
+"""
+
+# KEYS: a message document. ARGV: the conversation keys' prefix. Returns {message doc,
+# conversation doc} (either may be false).
+MESSAGE_WITH_CONVERSATION = """
+local msg = redis.call('GET', KEYS[1])
+if not msg then return {false, false} end
+local conv_id = cjson.decode(msg)['conversation_id']
+return {msg, redis.call('GET', ARGV[1] .. string.format('%d', conv_id))}
+"""
+
+# What ingest reads under the customer lock, in one trip. KEYS: the event's seen key, the
+# customer's current-conversation index, the customer document, the message id sequence.
+# ARGV: the conversation keys' prefix. Returns {1} for an event seen before, else
+# {0, current conversation doc or '', customer doc or '', a new message id}.
+INGEST_READ = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return {1} end
+local conv = ''
+local conv_id = redis.call('GET', KEYS[2])
+if conv_id then conv = redis.call('GET', ARGV[1] .. conv_id) or '' end
+local customer = redis.call('GET', KEYS[3]) or ''
+return {0, conv, customer, redis.call('INCR', KEYS[4])}
+"""

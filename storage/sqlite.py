@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
-
-import aiosqlite
 
 from bot.models import (
     Conversation,
@@ -15,6 +14,7 @@ from bot.models import (
     Customer,
     InboundMessage,
     Ingested,
+    Job,
     Lead,
     Message,
     NewJob,
@@ -32,7 +32,7 @@ from storage.base import (
 )
 from storage.sqlite_extras import SqliteExtrasMixin
 from storage.sqlite_db import SqliteDb, path_from_url
-from storage.sqlite_outbox import SqliteOutboxMixin, insert_jobs, mark_seen_in
+from storage.sqlite_outbox import SqliteOutboxMixin, delete_job, insert_jobs, mark_seen_in
 
 _CONV_COLUMNS = "(id, channel, chat_id, status, slack_channel, thread_ts, due_at, doc)"
 _CONV_REPLACE = f"REPLACE INTO conversations {_CONV_COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -44,54 +44,60 @@ def _conv_row(conv: Conversation) -> tuple[Any, ...]:
             conv.slack_channel, conv.thread_ts, due, codec.dumps(codec.conversation_doc(conv)))
 
 
-def _conv(row: aiosqlite.Row | None) -> Conversation | None:
+def _conv(row: sqlite3.Row | None) -> Conversation | None:
     return codec.conversation_from(json.loads(row["doc"])) if row else None
 
 
-def _msg(row: aiosqlite.Row | None) -> Message | None:
+def _msg(row: sqlite3.Row | None) -> Message | None:
     return codec.message_from(json.loads(row["doc"])) if row else None
 
 
-def _lead(row: aiosqlite.Row | None) -> Lead | None:
+def _lead(row: sqlite3.Row | None) -> Lead | None:
     return codec.lead_from(json.loads(row["doc"])) if row else None
 
 
-async def _insert_message(conn: aiosqlite.Connection, msg: Message) -> Message:
-    cursor = await conn.execute(
+def _insert_message(conn: sqlite3.Connection, msg: Message) -> Message:
+    cursor = conn.execute(
         "INSERT INTO messages (conversation_id, channel_message_id, slack_ts, doc)"
         " VALUES (?, ?, ?, '{}')", (msg.conversation_id, msg.channel_message_id, msg.slack_ts))
     msg.id = cursor.lastrowid or 0
-    await conn.execute("UPDATE messages SET doc = ? WHERE id = ?",
+    conn.execute("UPDATE messages SET doc = ? WHERE id = ?",
                        (codec.dumps(codec.message_doc(msg)), msg.id))
     return msg
 
 
-async def _upsert_customer(conn: aiosqlite.Connection, customer: Customer) -> None:
+def _update_message(conn: sqlite3.Connection, msg: Message) -> None:
+    conn.execute(
+        "UPDATE messages SET channel_message_id = ?, slack_ts = ?, doc = ? WHERE id = ?",
+        (msg.channel_message_id, msg.slack_ts, codec.dumps(codec.message_doc(msg)), msg.id))
+
+
+def _upsert_customer(conn: sqlite3.Connection, customer: Customer) -> None:
     key = (customer.key.channel, customer.key.chat_id)
-    row = await (await conn.execute(
-        "SELECT doc FROM customers WHERE channel = ? AND chat_id = ?", key)).fetchone()
+    row = conn.execute(
+        "SELECT doc FROM customers WHERE channel = ? AND chat_id = ?", key).fetchone()
     old = codec.customer_from(json.loads(row["doc"])) if row else None
-    await conn.execute("REPLACE INTO customers (channel, chat_id, doc) VALUES (?, ?, ?)",
+    conn.execute("REPLACE INTO customers (channel, chat_id, doc) VALUES (?, ?, ?)",
                        (*key, codec.dumps(codec.customer_doc(merged_customer(old, customer)))))
 
 
-async def _open_or_touch(
-    conn: aiosqlite.Connection, inbound: InboundMessage, now: datetime, reuse: Reuse | None
+def _open_or_touch(
+    conn: sqlite3.Connection, inbound: InboundMessage, now: datetime, reuse: Reuse | None
 ) -> tuple[Conversation, bool]:
-    row = await (await conn.execute(
+    row = conn.execute(
         "SELECT doc FROM conversations WHERE channel = ? AND chat_id = ? ORDER BY id DESC"
-        " LIMIT 1", (inbound.key.channel, inbound.key.chat_id))).fetchone()
+        " LIMIT 1", (inbound.key.channel, inbound.key.chat_id)).fetchone()
     current = _conv(row)
     conv = current if current is not None and (reuse is None or reuse(current)) else None
     opened = conv is None
     if conv is None:
-        cursor = await conn.execute(
+        cursor = conn.execute(
             f"INSERT INTO conversations {_CONV_COLUMNS}"
             " VALUES (NULL, ?, ?, 'new', '', '', NULL, '{}')",
             (inbound.key.channel, inbound.key.chat_id))
         conv = successor(current, Conversation(
             id=cursor.lastrowid or 0, key=inbound.key, status=Status.NEW, created_at=now))
-    await conn.execute(_CONV_REPLACE, _conv_row(touched(conv, now)))
+    conn.execute(_CONV_REPLACE, _conv_row(touched(conv, now)))
     return conv, opened
 
 
@@ -113,23 +119,27 @@ class SqliteStorage(SqliteOutboxMixin, SqliteExtrasMixin, BaseStorage):
         self, inbound: InboundMessage, *, now: datetime, plan: JobPlan, seen_ttl: float,
         reuse: Reuse | None = None,
     ) -> Ingested | None:
-        async with self.db.tx() as conn:
-            if not await mark_seen_in(conn, inbound.event_key, seen_ttl):
+        # ``plan`` and ``reuse`` run on the store's thread, inside the transaction.
+        def work(conn: sqlite3.Connection) -> Ingested | None:
+            if not mark_seen_in(conn, inbound.event_key, seen_ttl):
                 return None
-            await _upsert_customer(conn, inbound.customer)
-            conv, opened = await _open_or_touch(conn, inbound, now, reuse)
-            msg = await _insert_message(
-                conn, inbound_message(inbound, conversation_id=conv.id, now=now))
-            job_ids = await insert_jobs(conn, plan(conv, msg, opened), now.timestamp())
-        return Ingested(conversation=conv, message=msg, opened=opened, job_ids=tuple(job_ids))
+            _upsert_customer(conn, inbound.customer)
+            conv, opened = _open_or_touch(conn, inbound, now, reuse)
+            msg = _insert_message(conn, inbound_message(inbound, conversation_id=conv.id, now=now))
+            job_ids = insert_jobs(conn, plan(conv, msg, opened), now.timestamp())
+            return Ingested(conversation=conv, message=msg, opened=opened,
+                            job_ids=tuple(job_ids))
+
+        return await self.db.tx(work)
 
     async def add_message(
         self, message: Message, jobs: Callable[[Message], Sequence[NewJob]]
     ) -> tuple[Message, tuple[int, ...]]:
-        async with self.db.tx() as conn:
-            msg = await _insert_message(conn, message)
-            job_ids = await insert_jobs(conn, jobs(msg), message.created_at.timestamp())
-        return msg, tuple(job_ids)
+        def work(conn: sqlite3.Connection) -> tuple[Message, tuple[int, ...]]:
+            msg = _insert_message(conn, message)
+            return msg, tuple(insert_jobs(conn, jobs(msg), message.created_at.timestamp()))
+
+        return await self.db.tx(work)
 
     async def get_customer(self, key: ConversationKey) -> Customer | None:
         row = await self.db.fetchone(
@@ -155,14 +165,16 @@ class SqliteStorage(SqliteOutboxMixin, SqliteExtrasMixin, BaseStorage):
 
     async def set_thread(self, conversation_id: int, slack_channel: str,
                          thread_ts: str) -> Conversation:
-        async with self.db.tx() as conn:
-            conv = _conv(await (await conn.execute(
-                "SELECT doc FROM conversations WHERE id = ?", (conversation_id,))).fetchone())
+        def work(conn: sqlite3.Connection) -> Conversation:
+            conv = _conv(conn.execute(
+                "SELECT doc FROM conversations WHERE id = ?", (conversation_id,)).fetchone())
             if conv is None:
                 raise LookupError(f"conversation {conversation_id} does not exist")
             conv.slack_channel, conv.thread_ts = slack_channel, thread_ts
-            await conn.execute(_CONV_REPLACE, _conv_row(conv))
-        return conv
+            conn.execute(_CONV_REPLACE, _conv_row(conv))
+            return conv
+
+        return await self.db.tx(work)
 
     async def list_due(self, now: datetime, limit: int = 100) -> list[Conversation]:
         rows = await self.db.fetchall(
@@ -181,6 +193,22 @@ class SqliteStorage(SqliteOutboxMixin, SqliteExtrasMixin, BaseStorage):
     async def get_message(self, message_id: int) -> Message | None:
         return _msg(await self.db.fetchone("SELECT doc FROM messages WHERE id = ?", (message_id,)))
 
+    async def message_with_conversation(
+        self, message_id: int
+    ) -> tuple[Message, Conversation] | None:
+        def work(conn: sqlite3.Connection) -> tuple[Message, Conversation] | None:
+            msg = _msg(conn.execute("SELECT doc FROM messages WHERE id = ?",
+                                    (message_id,)).fetchone())
+            if msg is None:
+                return None
+            conv = _conv(conn.execute("SELECT doc FROM conversations WHERE id = ?",
+                                      (msg.conversation_id,)).fetchone())
+            if conv is None:
+                raise LookupError(f"conversation {msg.conversation_id} does not exist")
+            return msg, conv
+
+        return await self.db.call(work)
+
     async def find_message_by_channel_id(
         self, conversation_id: int, channel_message_id: str
     ) -> Message | None:
@@ -193,10 +221,17 @@ class SqliteStorage(SqliteOutboxMixin, SqliteExtrasMixin, BaseStorage):
             "SELECT doc FROM messages WHERE slack_ts = ? ORDER BY id LIMIT 1", (slack_ts,)))
 
     async def save_message(self, message: Message) -> None:
-        await self.db.write(
-            "UPDATE messages SET channel_message_id = ?, slack_ts = ?, doc = ? WHERE id = ?",
-            (message.channel_message_id, message.slack_ts,
-             codec.dumps(codec.message_doc(message)), message.id))
+        await self.db.tx(lambda conn: _update_message(conn, message))
+
+    async def complete_job(self, job: Job, *, save: Sequence[Message] = (),
+                           enqueue: Sequence[NewJob] = (), now: float = 0.0) -> bool:
+        def work(conn: sqlite3.Connection) -> bool:
+            for message in save:
+                _update_message(conn, message)
+            insert_jobs(conn, enqueue, now)
+            return delete_job(conn, job)
+
+        return await self.db.tx(work)
 
     async def list_messages(self, conversation_id: int) -> list[Message]:
         rows = await self.db.fetchall(
@@ -204,18 +239,20 @@ class SqliteStorage(SqliteOutboxMixin, SqliteExtrasMixin, BaseStorage):
         return [m for m in map(_msg, rows) if m is not None]
 
     async def create_lead(self, lead: Lead) -> tuple[Lead, bool]:
-        async with self.db.tx() as conn:
-            existing = _lead(await (await conn.execute(
+        def work(conn: sqlite3.Connection) -> tuple[Lead, bool]:
+            existing = _lead(conn.execute(
                 "SELECT doc FROM leads WHERE conversation_id = ?", (lead.conversation_id,)
-            )).fetchone())
+            ).fetchone())
             if existing is not None:
                 return existing, False
-            cursor = await conn.execute(
+            cursor = conn.execute(
                 "INSERT INTO leads (conversation_id, doc) VALUES (?, '{}')", (lead.conversation_id,))
             lead.id = cursor.lastrowid or 0
-            await conn.execute("UPDATE leads SET doc = ? WHERE id = ?",
-                               (codec.dumps(codec.lead_doc(lead)), lead.id))
-        return lead, True
+            conn.execute("UPDATE leads SET doc = ? WHERE id = ?",
+                         (codec.dumps(codec.lead_doc(lead)), lead.id))
+            return lead, True
+
+        return await self.db.tx(work)
 
     async def get_lead(self, lead_id: int) -> Lead | None:
         return _lead(await self.db.fetchone("SELECT doc FROM leads WHERE id = ?", (lead_id,)))
@@ -245,22 +282,21 @@ class SqliteStorage(SqliteOutboxMixin, SqliteExtrasMixin, BaseStorage):
         return {row[0]: list(json.loads(row[1])) for row in rows}
 
     async def next_in_pool(self, name: str) -> str | None:
-        async with self.db.tx() as conn:
-            row = await (await conn.execute(
-                "UPDATE pools SET cursor = cursor + 1 WHERE name = ? RETURNING members, cursor",
-                (name,))).fetchone()
+        row = await self.db.tx(lambda conn: conn.execute(
+            "UPDATE pools SET cursor = cursor + 1 WHERE name = ? RETURNING members, cursor",
+            (name,)).fetchone())
         if row is None or not (members := json.loads(row[0])):
             return None
         return str(members[(row[1] - 1) % len(members)])
 
-    async def get_setting(self, name: str) -> Any | None:
+    async def _read_setting(self, name: str) -> str | None:
         row = await self.db.fetchone("SELECT value FROM settings WHERE name = ?", (name,))
-        return json.loads(row[0]) if row else None
+        return str(row[0]) if row else None
 
-    async def set_setting(self, name: str, value: Any) -> None:
-        if value is None:
+    async def _write_setting(self, name: str, raw: str | None) -> None:
+        if raw is None:
             await self.db.write("DELETE FROM settings WHERE name = ?", (name,))
             return
         await self.db.write(
             "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name)"
-            " DO UPDATE SET value = excluded.value", (name, json.dumps(value)))
+            " DO UPDATE SET value = excluded.value", (name, raw))

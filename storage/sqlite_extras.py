@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any
 
 from storage.sqlite_db import SqliteDb
@@ -12,22 +13,23 @@ class SqliteExtrasMixin:
     db: SqliteDb
 
     async def acquire_lease(self, name: str, holder: str, *, ttl: float, now: float) -> bool:
-        async with self.db.tx() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO leases (name, holder, until) VALUES (?, ?, ?) ON CONFLICT (name)"
-                " DO UPDATE SET holder = excluded.holder, until = excluded.until"
-                " WHERE leases.holder = excluded.holder OR leases.until <= ?",
-                (name, holder, now + ttl, now))
-            return cursor.rowcount == 1
+        return await self.db.write(
+            "INSERT INTO leases (name, holder, until) VALUES (?, ?, ?) ON CONFLICT (name)"
+            " DO UPDATE SET holder = excluded.holder, until = excluded.until"
+            " WHERE leases.holder = excluded.holder OR leases.until <= ?",
+            (name, holder, now + ttl, now)) == 1
 
     async def append_log(self, name: str, entry: dict[str, Any], *, keep: int = 1000) -> None:
-        async with self.db.tx() as conn:
-            await conn.execute("INSERT INTO logs (name, doc) VALUES (?, ?)",
-                               (name, json.dumps(entry, ensure_ascii=False)))
-            await conn.execute(
+        doc = json.dumps(entry, ensure_ascii=False)
+
+        def append(conn: sqlite3.Connection) -> None:
+            conn.execute("INSERT INTO logs (name, doc) VALUES (?, ?)", (name, doc))
+            conn.execute(
                 "DELETE FROM logs WHERE name = ? AND id NOT IN"
                 " (SELECT id FROM logs WHERE name = ? ORDER BY id DESC LIMIT ?)",
                 (name, name, keep))
+
+        await self.db.tx(append)
 
     async def read_log(self, name: str, limit: int) -> list[dict[str, Any]]:
         rows = await self.db.fetchall(

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Sequence
-
-import aiosqlite
 
 from bot.models import Job, JobState, NewJob, OutboxStats
 from storage.sqlite_db import SqliteDb
@@ -26,7 +25,7 @@ RETURNING *
 """
 
 
-def job_from_row(row: aiosqlite.Row) -> Job:
+def job_from_row(row: sqlite3.Row) -> Job:
     return Job(id=row["id"], kind=row["kind"], payload=json.loads(row["payload"]),
                dedupe_key=row["dedupe_key"], ordering_key=row["ordering_key"],
                state=JobState(row["state"]), attempts=row["attempts"], due_at=row["due_at"],
@@ -34,23 +33,29 @@ def job_from_row(row: aiosqlite.Row) -> Job:
                last_error=row["last_error"])
 
 
-async def insert_jobs(conn: aiosqlite.Connection, jobs: Sequence[NewJob], now: float) -> list[int]:
+def insert_jobs(conn: sqlite3.Connection, jobs: Sequence[NewJob], now: float) -> list[int]:
     ids = []
     for job in jobs:
-        await conn.execute(
+        conn.execute(
             "INSERT INTO outbox (kind, payload, dedupe_key, ordering_key, state, due_at,"
             " created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING",
             (job.kind, json.dumps(dict(job.payload)), job.dedupe_key, job.ordering_key,
              now + job.delay, now))
-        row = await (await conn.execute(
-            "SELECT id FROM outbox WHERE dedupe_key = ?", (job.dedupe_key,))).fetchone()
+        row = conn.execute(
+            "SELECT id FROM outbox WHERE dedupe_key = ?", (job.dedupe_key,)).fetchone()
         ids.append(row[0])
     return ids
 
 
-async def mark_seen_in(conn: aiosqlite.Connection, event_key: str, ttl: float) -> bool:
+def delete_job(conn: sqlite3.Connection, job: Job) -> bool:
+    return conn.execute(
+        "DELETE FROM outbox WHERE id = ? AND lease_token = ? AND state = 'running'",
+        (job.id, job.lease_token)).rowcount == 1
+
+
+def mark_seen_in(conn: sqlite3.Connection, event_key: str, ttl: float) -> bool:
     now = time.time()
-    cursor = await conn.execute(
+    cursor = conn.execute(
         "INSERT INTO seen (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
         " SET expires_at = excluded.expires_at WHERE seen.expires_at <= ?",
         (event_key, now + ttl, now))
@@ -61,23 +66,25 @@ class SqliteOutboxMixin:
     db: SqliteDb
 
     async def mark_seen(self, event_key: str, ttl: float) -> bool:
-        async with self.db.tx() as conn:
-            return await mark_seen_in(conn, event_key, ttl)
+        return await self.db.tx(lambda conn: mark_seen_in(conn, event_key, ttl))
+
+    async def mark_all_seen(self, event_keys: Sequence[str], ttl: float) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            for key in event_keys:
+                mark_seen_in(conn, key, ttl)
+
+        if event_keys:
+            await self.db.tx(work)
 
     async def enqueue(self, jobs: Sequence[NewJob], *, now: float) -> list[int]:
-        async with self.db.tx() as conn:
-            return await insert_jobs(conn, jobs, now)
+        if not jobs:
+            return []
+        return await self.db.tx(lambda conn: insert_jobs(conn, jobs, now))
 
     async def claim_jobs(self, *, now: float, lease: float, limit: int) -> list[Job]:
-        async with self.db.tx() as conn:
-            cursor = await conn.execute(
-                _CLAIM, {"now": now, "lease_until": now + lease, "limit": limit})
-            return sorted(map(job_from_row, await cursor.fetchall()), key=lambda j: j.id)
-
-    async def complete_job(self, job: Job) -> bool:
-        return await self.db.write(
-            "DELETE FROM outbox WHERE id = ? AND lease_token = ? AND state = 'running'",
-            (job.id, job.lease_token)) == 1
+        params = {"now": now, "lease_until": now + lease, "limit": limit}
+        rows = await self.db.tx(lambda conn: conn.execute(_CLAIM, params).fetchall())
+        return sorted(map(job_from_row, rows), key=lambda j: j.id)
 
     async def retry_job(
         self, job: Job, *, due_at: float, error: str, count_attempt: bool = True
@@ -110,14 +117,16 @@ class SqliteOutboxMixin:
                            oldest_age=now - oldest if oldest is not None else 0.0)
 
     async def take_token(self, bucket: str, *, rate: float, burst: float, now: float) -> float:
-        async with self.db.tx() as conn:
-            row = await (await conn.execute(
-                "SELECT tokens, ts FROM buckets WHERE name = ?", (bucket,))).fetchone()
-            tokens = burst if row is None else min(burst, row[0] + max(0.0, now - row[1]) * rate)
-            wait = 0.0 if tokens >= 1 else (1 - tokens) / rate
-            tokens = tokens - 1 if tokens >= 1 else tokens
-            await conn.execute(
-                "INSERT INTO buckets (name, tokens, ts) VALUES (?, ?, ?) ON CONFLICT (name)"
-                " DO UPDATE SET tokens = excluded.tokens, ts = excluded.ts",
-                (bucket, tokens, now))
-            return wait
+        return await self.db.tx(lambda conn: _take_token(conn, bucket, rate, burst, now))
+
+
+def _take_token(conn: sqlite3.Connection, bucket: str, rate: float, burst: float,
+                now: float) -> float:
+    row = conn.execute("SELECT tokens, ts FROM buckets WHERE name = ?", (bucket,)).fetchone()
+    tokens = burst if row is None else min(burst, row[0] + max(0.0, now - row[1]) * rate)
+    wait = 0.0 if tokens >= 1 else (1 - tokens) / rate
+    tokens = tokens - 1 if tokens >= 1 else tokens
+    conn.execute(
+        "INSERT INTO buckets (name, tokens, ts) VALUES (?, ?, ?) ON CONFLICT (name)"
+        " DO UPDATE SET tokens = excluded.tokens, ts = excluded.ts", (bucket, tokens, now))
+    return wait

@@ -27,6 +27,11 @@ def thread_link(slack_channel: str, thread_ts: str) -> str:
         {"channel": slack_channel, "message_ts": thread_ts})
 
 
+def _may_wake(conv: Conversation, msg: Message) -> bool:
+    return conv.status is Status.INACTIVE or (conv.status is Status.CLOSED
+                                              and msg.direction is Direction.IN)
+
+
 class Activity:
     def __init__(self, *, storage: BaseStorage, outbox: Outbox, renderer: Renderer,
                  clock: Clock) -> None:
@@ -52,8 +57,8 @@ class Activity:
 
     # -- bridge.message_hooks -----------------------------------------------------------------
     async def on_message(self, conv: Conversation, msg: Message) -> None:
-        if msg.direction is Direction.NOTE:
-            return
+        if msg.direction is Direction.NOTE or not _may_wake(conv, msg):
+            return  # ``conv`` was stored or read a moment ago: no need to read it again
         fresh = await self.storage.get_conversation(conv.id)
         now = self.clock.now()
         if fresh is None:
