@@ -19,6 +19,7 @@ from typing import Any
 from bench.stats import latency_summary
 from bot.models import Conversation, ConversationKey, Customer, InboundMessage, Message, Status
 from storage import codec
+from storage.redis_writes import Writes
 from storage.base import BaseStorage, inbound_message
 from tests.scenarios.harness import CHANNEL
 
@@ -94,42 +95,6 @@ def _bulk_sqlite_part(conn: Any, part: range, now: datetime) -> None:
                      [(inbound(i, now).event_key, expires) for i in part])
 
 
-class Recorder:
-    """Stands in for a redis-py pipeline: records what the backend's own ``_put_*`` builders
-    write, so a whole batch goes to Redis as one script call."""
-
-    def __init__(self) -> None:
-        self.ops: list[str] = []
-
-    def set(self, key: str, value: Any, px: int | None = None) -> None:
-        self.ops += ["SET", key, str(value), str(px or "")]
-
-    def rpush(self, key: str, *values: Any) -> None:
-        for value in values:
-            self.ops += ["RPUSH", key, str(value), ""]
-
-    def zadd(self, key: str, mapping: dict[str, float]) -> None:
-        for member, score in mapping.items():
-            self.ops += ["ZADD", key, repr(score), str(member)]
-
-    def zrem(self, key: str, *members: Any) -> None:
-        for member in members:
-            self.ops += ["ZREM", key, str(member), ""]
-
-
-_APPLY = """
-for i = 1, #ARGV, 4 do
-  local op, k, a, b = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-  if op == 'SET' and b ~= '' then redis.call('SET', k, a, 'PX', b)
-  elseif op == 'SET' then redis.call('SET', k, a)
-  elseif op == 'RPUSH' then redis.call('RPUSH', k, a)
-  elseif op == 'ZADD' then redis.call('ZADD', k, a, b)
-  else redis.call(op, k, a) end
-end
-return #ARGV / 4
-"""
-
-
 async def bulk_redis(store: Any, start: int, stop: int, now: datetime) -> None:
     from storage.redis_scripts import CONV, CUSTOMER, MSG, SEEN, SEQ
 
@@ -137,7 +102,7 @@ async def bulk_redis(store: Any, start: int, stop: int, now: datetime) -> None:
     for part in chunks(start, stop, 5_000):
         last_conv = await redis.incrby(store._k(SEQ, CONV), len(part))
         last_msg = await redis.incrby(store._k(SEQ, MSG), len(part))
-        pipe = Recorder()
+        pipe = Writes()
         for n, i in enumerate(part):
             customer, conv, msg = stored_pair(i, last_conv - len(part) + n + 1,
                                               last_msg - len(part) + n + 1, now)
@@ -146,7 +111,7 @@ async def bulk_redis(store: Any, start: int, stop: int, now: datetime) -> None:
                      codec.dumps(codec.customer_doc(customer)))
             store._put_conversation(pipe, conv, new=True)
             store._put_message(pipe, msg, new=True)
-        await redis.eval(_APPLY, 0, *pipe.ops)
+        await store._commit(pipe, (), 0.0)
 
 
 async def fill(store: BaseStorage, count: int, kind: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -44,6 +45,11 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     try:
         await bot_app.start()
+        # Everything built so far lives as long as the process: take it out of the cyclic
+        # collector's sight, so a full collection under load walks only what requests made
+        # (the libraries' ~200,000 objects make one take ~180 ms here).
+        gc.collect()
+        gc.freeze()
         await web.TCPSite(runner, settings.host, settings.port).start()
         loggers.app.info("listening on http://%s:%d (healthz, metrics)", settings.host,
                          settings.port)

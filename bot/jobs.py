@@ -55,6 +55,12 @@ def send_text(key: ConversationKey, html: str, dedupe_key: str, conv_id: int = 0
                               "conversation_id": conv_id}, dedupe_key, ordering)
 
 
+def react(msg: Message, name: str) -> NewJob:
+    """The delivered reaction: it carries what it needs, so the job reads nothing."""
+    return NewJob(REACT, {"message_id": msg.id, "slack_ts": msg.slack_ts, "name": name},
+                  f"react:{msg.id}", to_slack(msg.conversation_id))
+
+
 def for_message(kind: str, msg: Message, dedupe_key: str) -> NewJob:
     ordering = to_slack if kind in (RELAY_IN, MIRROR_EDIT, REACT) else to_customer
     return NewJob(kind, {"message_id": msg.id}, dedupe_key, ordering(msg.conversation_id))

@@ -184,6 +184,9 @@ class Job:
     created_at: float
     lease_token: str = ""
     last_error: str = ""
+    #: claims that may have reached the handler (a throttled claim is given back): more
+    #: than one means an earlier run may have posted before it died
+    runs: int = 0
 
 
 @dataclass(frozen=True, slots=True)

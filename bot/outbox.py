@@ -193,8 +193,14 @@ class Outbox:
                                              now=now)
         if wait > 0:
             await self.storage.retry_job(job, due_at=now + wait, error=job.last_error,
-                                         count_attempt=False)
+                                         count_attempt=False, ran=False)
+            self._wake_in(wait)
         return wait > 0
+
+    def _wake_in(self, delay: float) -> None:
+        """Claim again when a job put off here falls due, not at the next poll (a token
+        bucket's wait is a few hundred milliseconds; the poll would add up to its interval)."""
+        asyncio.get_running_loop().call_later(delay, self._wake.set)
 
     async def _done(self, job: Job, finish: Finish) -> None:
         await self.storage.complete_job(job, save=finish.messages, enqueue=finish.jobs,
@@ -214,6 +220,7 @@ class Outbox:
         loggers.outbox.warning("job %s (%s) failed (%s); retry %d in %.1fs",
                                job.id, job.kind, exc.code, attempts, delay)
         await self.storage.retry_job(job, due_at=self._now() + delay, error=exc.reason)
+        self._wake_in(delay)
 
     async def _fail(self, job: Job, reason: str, code: str) -> None:
         loggers.outbox.error("job %s (%s) failed for good (%s)", job.id, job.kind, code)

@@ -17,8 +17,6 @@ from bot.rendering import Renderer
 from bot.slack.workspace import SlackWorkspace
 from storage.base import BaseStorage
 
-# how long a job's "I am posting" mark is kept (jobs give up well within a day)
-POSTING_MARK_TTL = 24 * 3600.0
 FILE_KINDS = {"photo", "document", "voice", "video", "video_note", "audio", "animation",
               "sticker", "file"}
 
@@ -98,18 +96,19 @@ class Relay:
         return Finish(messages=batch)
 
     async def _open_thread(self, conv: Conversation, job: Job) -> None:
-        ts = await self._earlier_post(job, "root")
+        ts = await self._earlier_post(job)
         if not ts:
             card = await self.cards.build(conv)
             ts = await self.slack.post(text=card.text, blocks=card.blocks, job_id=job.id)
         conv.thread_ts, conv.slack_channel = ts, self.slack.channel
         await self.storage.set_thread(conv.id, self.slack.channel, ts)
 
-    async def _earlier_post(self, job: Job, step: str, thread_ts: str = "") -> str:
-        """The crash window: a run of this job may have posted and died before recording
-        it. The first run marks the step; a later run looks for its post by the job id in
-        the message metadata instead of posting twice."""
-        if await self.storage.mark_seen(f"posting:{job.id}:{step}", POSTING_MARK_TTL):
+    async def _earlier_post(self, job: Job, thread_ts: str = "") -> str:
+        """The crash window: a run of this job may have posted and died (or timed out)
+        before recording it. The first run posts; a later run (``job.runs`` counts them,
+        in the claim itself) looks for its post by the job id in the message metadata
+        instead of posting twice."""
+        if job.runs <= 1:
             return ""
         return await self.slack.find_post(job.id, thread_ts)
 
@@ -134,7 +133,7 @@ class Relay:
                                      broadcast=broadcast, job_id=job_id)
 
     async def _post_once(self, job: Job, conv: Conversation, batch: list[Message]) -> str:
-        return (await self._earlier_post(job, "reply", conv.thread_ts)
+        return (await self._earlier_post(job, conv.thread_ts)
                 or await self._post_customer_messages(conv, batch, job.id))
 
     async def _fetch_files(self, conv: Conversation, msg: Message,
@@ -168,7 +167,7 @@ class Relay:
 
     async def notice(self, job: Job) -> None:
         conv = await self.storage.require_conversation(int(job.payload["conversation_id"]))
-        if not await self._earlier_post(job, "notice", conv.thread_ts):
+        if not await self._earlier_post(job, conv.thread_ts):
             await self.slack.post(text=job.payload["text"], thread_ts=conv.thread_ts,
                                   broadcast=bool(job.payload.get("broadcast")), job_id=job.id)
 
@@ -177,9 +176,12 @@ class Relay:
         await self.slack.whisper(p["user"], p["text"], p.get("thread_ts", ""))
 
     async def react(self, job: Job) -> None:
-        msg, _ = await self._load(job)
-        if name := await preference(self.storage, "delivery_reaction"):
-            await self.slack.react(msg.slack_ts, name)
+        if "slack_ts" not in job.payload:  # queued by an older version
+            msg, _ = await self._load(job)
+            job.payload.update(slack_ts=msg.slack_ts,
+                               name=await preference(self.storage, "delivery_reaction"))
+        if job.payload["name"]:
+            await self.slack.react(job.payload["slack_ts"], job.payload["name"])
 
     # -- Slack → customer ------------------------------------------------------------------------
     def _channel(self, name: str) -> Channel:
@@ -206,9 +208,8 @@ class Relay:
         html = await self._reply_html(conv, msg) if msg.text.strip() else ""
         msg.channel_message_id = await self._send_to(channel, conv.key.chat_id, msg, html)
         msg.delivery = Delivery.DELIVERED
-        react = ([jobs.for_message(jobs.REACT, msg, f"react:{msg.id}")]
-                 if await preference(self.storage, "delivery_reaction") else [])
-        return Finish(messages=[msg], jobs=react)
+        name = await preference(self.storage, "delivery_reaction")
+        return Finish(messages=[msg], jobs=[jobs.react(msg, name)] if name else [])
 
     async def _send_to(self, channel: Channel, chat_id: str, msg: Message, html: str) -> str:
         first_id = ""

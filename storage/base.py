@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
@@ -72,23 +73,41 @@ SETTINGS_TTL = 1.0
 
 class SettingsCache:
     """Settings' JSON text by name, each kept for ``SETTINGS_TTL`` seconds. The text, not
-    the value, so a caller that changes what it got cannot change what others get."""
+    the value, so a caller that changes what it got cannot change what others get. One
+    read is in flight per name: callers that miss together wait for the same read."""
 
     def __init__(self, ttl: float = SETTINGS_TTL) -> None:
         self.ttl = ttl
         self._entries: dict[str, tuple[float, str | None]] = {}
+        self._reading: dict[str, asyncio.Future[str | None]] = {}
 
-    def get(self, name: str) -> tuple[bool, str | None]:
+    async def read(self, name: str, load: Callable[[str], Awaitable[str | None]]) -> str | None:
         entry = self._entries.get(name)
-        if entry is None or entry[0] <= time.monotonic():
-            return False, None
-        return True, entry[1]
+        if entry is not None and entry[0] > time.monotonic():
+            return entry[1]
+        if (pending := self._reading.get(name)) is not None:
+            return await asyncio.shield(pending)
+        future = self._reading[name] = asyncio.get_running_loop().create_future()
+        try:
+            raw = await load(name)
+        except BaseException as exc:
+            if self._reading.get(name) is future:
+                del self._reading[name]
+            future.set_exception(exc)
+            future.exception()  # retrieved: the waiters, if any, get it too
+            raise
+        future.set_result(raw)
+        if self._reading.get(name) is future:  # else a write came meanwhile: keep its value
+            del self._reading[name]
+            self.put(name, raw)
+        return raw
 
     def put(self, name: str, raw: str | None) -> None:
         self._entries[name] = (time.monotonic() + self.ttl, raw)
 
     def forget(self, name: str) -> None:
         self._entries.pop(name, None)
+        self._reading.pop(name, None)  # a read started before the change must not land
 
 
 class BaseStorage(ABC):
@@ -215,9 +234,14 @@ class BaseStorage(ABC):
 
     @abstractmethod
     async def retry_job(
-        self, job: Job, *, due_at: float, error: str, count_attempt: bool = True
+        self, job: Job, *, due_at: float, error: str, count_attempt: bool = True,
+        ran: bool = True,
     ) -> bool:
-        """Put a job back to run at ``due_at`` (a failure, or a wait for a rate limit)."""
+        """Put a job back to run at ``due_at`` (a failure, or a wait for a rate limit).
+
+        :param ran: False when the handler never started (a rate-limit wait): the claim
+            is then not counted in ``Job.runs``
+        """
 
     @abstractmethod
     async def fail_job(self, job: Job, *, error: str) -> bool:
@@ -304,11 +328,7 @@ class BaseStorage(ABC):
     async def get_setting(self, name: str) -> Any | None:
         """A setting's value. A change made through this store object shows at once; one
         made by another process within ``SETTINGS_TTL`` (every event reads several)."""
-        cache = self._settings_cache
-        hit, raw = cache.get(name)
-        if not hit:
-            raw = await self._read_setting(name)
-            cache.put(name, raw)
+        raw = await self._settings_cache.read(name, self._read_setting)
         return None if raw is None else json.loads(raw)
 
     async def set_setting(self, name: str, value: Any) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -36,7 +36,8 @@ from storage.base import (
     touched,
 )
 from storage.redis_extras import RedisExtrasMixin
-from storage.redis_outbox import SCRIPTS, RedisOutboxMixin, to_json
+from storage.redis_writes import Writes
+from storage.redis_outbox import SCRIPTS, Conflict, RedisOutboxMixin, to_json
 from storage.redis_scripts import (
     CONV,
     CONV_BY_KEY,
@@ -47,7 +48,6 @@ from storage.redis_scripts import (
     LEAD,
     LEAD_BY_CONV,
     LEADS,
-    LOCK,
     MSG,
     MSG_BY_CHANNEL_ID,
     MSG_BY_TS,
@@ -62,6 +62,16 @@ from storage.redis_scripts import (
 
 T = TypeVar("T")
 Doc = dict[str, Any]
+# compare-and-set tries before giving up (only writes to one customer's documents race)
+CAS_ATTEMPTS = 100
+
+
+@dataclass(frozen=True)
+class _IngestRead:
+    current: Conversation | None
+    customer: Customer | None
+    message_id: int
+    expect: list[tuple[str, str]]  # what the write checks is unchanged
 
 
 def _ms(seconds: float) -> int:
@@ -112,20 +122,25 @@ class RedisStorage(RedisOutboxMixin, RedisExtrasMixin, BaseStorage):
     def _transaction(self) -> Pipeline:
         return self._redis.pipeline(transaction=True)
 
-    def _customer_lock(self, key: ConversationKey) -> Any:
-        return self._redis.lock(self._k(LOCK, CUSTOMER, str(key)), timeout=30,
-                                blocking_timeout=30, sleep=0.01)
-
     async def set_thread(self, conversation_id: int, slack_channel: str,
                          thread_ts: str) -> Conversation:
-        conv = await self.require_conversation(conversation_id)
-        async with self._customer_lock(conv.key):  # the lock ingest rewrites it under
-            conv = await self.require_conversation(conversation_id)
+        key = self._k(CONV, conversation_id)
+        for _ in range(CAS_ATTEMPTS):  # compare-and-set, as ingest rewrites the document
+            raw = await self._redis.get(key)
+            if raw is None:
+                raise LookupError(f"conversation {conversation_id} does not exist")
+            conv = codec.conversation_from(json.loads(raw))
             conv.slack_channel, conv.thread_ts = slack_channel, thread_ts
-            await self.save_conversation(conv)
-        return conv
+            writes = Writes()
+            self._put_conversation(writes, conv, new=False)
+            try:
+                await self._commit(writes, (), 0.0, expect=[(key, raw)])
+            except Conflict:
+                continue
+            return conv
+        raise RuntimeError(f"set_thread lost {CAS_ATTEMPTS} races in a row")
 
-    def _put_conversation(self, pipe: Pipeline, conv: Conversation, *, new: bool) -> None:
+    def _put_conversation(self, pipe: Writes, conv: Conversation, *, new: bool) -> None:
         pipe.set(self._k(CONV, conv.id), codec.dumps(codec.conversation_doc(conv)))
         if conv.thread_ts:
             pipe.set(self._k(CONV_BY_THREAD, conv.slack_channel, conv.thread_ts), conv.id)
@@ -137,7 +152,7 @@ class RedisStorage(RedisOutboxMixin, RedisExtrasMixin, BaseStorage):
         else:
             pipe.zrem(self._k(DUE), str(conv.id))
 
-    def _put_message(self, pipe: Pipeline, msg: Message, *, new: bool) -> None:
+    def _put_message(self, pipe: Writes, msg: Message, *, new: bool) -> None:
         pipe.set(self._k(MSG, msg.id), codec.dumps(codec.message_doc(msg)))
         if new:
             pipe.rpush(self._k(MSGS, msg.conversation_id), msg.id)
@@ -162,34 +177,49 @@ class RedisStorage(RedisOutboxMixin, RedisExtrasMixin, BaseStorage):
         self, inbound: InboundMessage, *, now: datetime, plan: JobPlan, seen_ttl: float,
         reuse: Reuse | None = None,
     ) -> Ingested | None:
-        async with self._customer_lock(inbound.key):
-            # One trip reads all it needs: seen?, the current conversation, the customer.
-            keys = [self._k(SEEN, inbound.event_key), self._k(CONV_BY_KEY, str(inbound.key)),
-                    self._k(CUSTOMER, str(inbound.key)), self._k(SEQ, MSG)]
-            read = await self._lua[lua.INGEST_READ](keys=keys, args=[self._k(CONV, "")])
-            if int(read[0]):
+        # Optimistic, not locked: read in one trip, write in one compare-and-set trip, and
+        # read again if anything (a simultaneous message, set_thread, a save) came between.
+        for _ in range(CAS_ATTEMPTS):
+            read = await self._ingest_read(inbound)
+            if read is None:
                 return None
-            current = codec.conversation_from(json.loads(read[1])) if read[1] else None
-            known = codec.customer_from(json.loads(read[2])) if read[2] else None
-            return await self._ingest_locked(inbound, now, plan, seen_ttl, reuse,
-                                             (current, known, int(read[3])))
+            try:
+                return await self._ingest_write(inbound, now, plan, seen_ttl, reuse, read)
+            except Conflict:
+                continue
+        raise RuntimeError(f"ingest lost {CAS_ATTEMPTS} races in a row for one customer")
 
-    async def _ingest_locked(
+    async def _ingest_read(self, inbound: InboundMessage) -> _IngestRead | None:
+        keys = [self._k(SEEN, inbound.event_key), self._k(CONV_BY_KEY, str(inbound.key)),
+                self._k(CUSTOMER, str(inbound.key)), self._k(SEQ, MSG)]
+        reply = await self._lua[lua.INGEST_READ](keys=keys, args=[self._k(CONV, "")])
+        if int(reply[0]):
+            return None
+        _, conv_id, conv_raw, customer_raw, message_id = reply
+        expect = [(keys[0], ""), (keys[1], conv_id), (keys[2], customer_raw)]
+        if conv_id:
+            expect.append((self._k(CONV, conv_id), conv_raw))
+        return _IngestRead(
+            current=codec.conversation_from(json.loads(conv_raw)) if conv_raw else None,
+            customer=codec.customer_from(json.loads(customer_raw)) if customer_raw else None,
+            message_id=int(message_id), expect=expect)
+
+    async def _ingest_write(
         self, inbound: InboundMessage, now: datetime, plan: JobPlan, seen_ttl: float,
-        reuse: Reuse | None, read: tuple[Conversation | None, Customer | None, int],
+        reuse: Reuse | None, read: _IngestRead,
     ) -> Ingested:
-        current, known, message_id = read
-        conv, opened = await self._conversation_for(current, inbound.key, now, reuse)
+        conv, opened = await self._conversation_for(read.current, inbound.key, now, reuse)
         touched(conv, now)
-        msg = inbound_message(inbound, conversation_id=conv.id, now=now, message_id=message_id)
+        msg = inbound_message(inbound, conversation_id=conv.id, now=now,
+                              message_id=read.message_id)
         jobs = plan(conv, msg, opened)
-        pipe = self._transaction()
-        pipe.set(self._k(SEEN, inbound.event_key), 1, px=_ms(seen_ttl))
-        customer = merged_customer(known, inbound.customer)
-        pipe.set(self._k(CUSTOMER, str(inbound.key)), codec.dumps(codec.customer_doc(customer)))
-        self._put_conversation(pipe, conv, new=opened)
-        self._put_message(pipe, msg, new=True)
-        job_ids = await self._commit(pipe, jobs, now.timestamp())
+        writes = Writes()
+        writes.set(self._k(SEEN, inbound.event_key), 1, px=_ms(seen_ttl))
+        customer = merged_customer(read.customer, inbound.customer)
+        writes.set(self._k(CUSTOMER, str(inbound.key)), codec.dumps(codec.customer_doc(customer)))
+        self._put_conversation(writes, conv, new=opened)
+        self._put_message(writes, msg, new=True)
+        job_ids = await self._commit(writes, jobs, now.timestamp(), expect=read.expect)
         return Ingested(conversation=conv, message=msg, opened=opened, job_ids=job_ids)
 
     async def _conversation_for(
@@ -207,7 +237,7 @@ class RedisStorage(RedisOutboxMixin, RedisExtrasMixin, BaseStorage):
     ) -> tuple[Message, tuple[int, ...]]:
         msg = replace(message, id=await self._next_id(MSG))
         new_jobs = jobs(msg)
-        pipe = self._transaction()
+        pipe = Writes()
         self._put_message(pipe, msg, new=True)
         return msg, await self._commit(pipe, new_jobs, msg.created_at.timestamp())
 
@@ -230,9 +260,9 @@ class RedisStorage(RedisOutboxMixin, RedisExtrasMixin, BaseStorage):
         return conv
 
     async def save_conversation(self, conversation: Conversation) -> None:
-        pipe = self._transaction()
-        self._put_conversation(pipe, conversation, new=False)
-        await pipe.execute()
+        writes = Writes()
+        self._put_conversation(writes, conversation, new=False)
+        await self._commit(writes, (), 0.0)
 
     async def list_conversations(self, status: Status | None = None) -> list[Conversation]:
         convs = await self._load_listed(self._k(CONVS), codec.conversation_from, CONV)
@@ -267,22 +297,16 @@ class RedisStorage(RedisOutboxMixin, RedisExtrasMixin, BaseStorage):
         return msg if msg is not None and msg.slack_ts == slack_ts else None
 
     async def save_message(self, message: Message) -> None:
-        pipe = self._transaction()
-        self._put_message(pipe, message, new=False)
-        await pipe.execute()
+        writes = Writes()
+        self._put_message(writes, message, new=False)
+        await self._commit(writes, (), 0.0)
 
     async def complete_job(self, job: Job, *, save: Sequence[Message] = (),
                            enqueue: Sequence[NewJob] = (), now: float = 0.0) -> bool:
-        complete = self._lua[lua.COMPLETE]
-        if not save and not enqueue:
-            return bool(await complete(args=self._complete_args(job)))
-        pipe = self._transaction()
-        await complete(args=self._complete_args(job), client=pipe)  # first: its reply is [0]
+        writes = Writes()
         for message in save:
-            self._put_message(pipe, message, new=False)
-        if enqueue:
-            await self._lua[lua.ENQUEUE](args=self._enqueue_args(enqueue, now), client=pipe)
-        return bool((await pipe.execute())[0])
+            self._put_message(writes, message, new=False)
+        return await self._complete(job, writes, enqueue, now)
 
     async def list_messages(self, conversation_id: int) -> list[Message]:
         return await self._load_listed(self._k(MSGS, conversation_id), codec.message_from, MSG)

@@ -9,18 +9,22 @@ from dataclasses import fields
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
 from redis.commands.core import AsyncScript
 
 from bot.models import Job, JobState, NewJob, OutboxStats
 from storage import codec
 from storage import redis_scripts as lua
 from storage.redis_scripts import BUCKET, FAILED, JOB, LIVE
+from storage.redis_writes import Writes
 
-SCRIPTS = (lua.ENQUEUE, lua.CLAIM, lua.COMPLETE, lua.RETRY, lua.FAIL, lua.TAKE_TOKEN,
+SCRIPTS = (lua.ENQUEUE, lua.COMMIT, lua.CLAIM, lua.COMPLETE, lua.RETRY, lua.FAIL, lua.TAKE_TOKEN,
            lua.NEXT_IN_POOL, lua.CREATE_LEAD, lua.FOLLOW, lua.MESSAGE_WITH_CONVERSATION,
            lua.INGEST_READ)
 _JOB_FIELDS = tuple(f.name for f in fields(Job) if f.name != "id")
+
+
+class Conflict(Exception):
+    """A compare-and-set write found a key changed since it was read (see ``_commit``)."""
 
 
 def to_json(value: Any) -> str:
@@ -39,7 +43,9 @@ def _job_values(job: Job) -> list[str]:
 
 
 def _job_from_hash(flat: dict[str, str]) -> Job:
-    return codec.job_from({name: json.loads(value) for name, value in flat.items()})
+    doc = {name: json.loads(value) for name, value in flat.items()}
+    doc.setdefault("runs", 0)  # jobs enqueued before the field existed
+    return codec.job_from(doc)
 
 
 def _job_from_reply(reply: list[str]) -> Job:
@@ -57,23 +63,37 @@ class RedisOutboxMixin:
     async def _run(self, script: str, *args: str | int | float) -> Any:
         return await self._lua[script](args=[self._prefix, *args])
 
-    def _enqueue_args(self, jobs: Sequence[NewJob], now: float) -> list[str | int]:
-        args: list[str | int] = [self._prefix, len(_JOB_FIELDS), *_JOB_FIELDS]
+    def _enqueue_tail(self, jobs: Sequence[NewJob], now: float) -> list[str | int]:
+        """The scripts' enqueue arguments: field names, then each job's values."""
+        args: list[str | int] = [len(_JOB_FIELDS), *_JOB_FIELDS]
         for new in jobs:
             args += [new.dedupe_key, new.ordering_key, *_job_values(_new_job(new, now))]
         return args
 
-    async def _commit(self, pipe: Pipeline, jobs: Sequence[NewJob], now: float) -> tuple[int, ...]:
-        # The jobs go last so that their ids are the last reply of the transaction.
-        if jobs:
-            await self._lua[lua.ENQUEUE](args=self._enqueue_args(jobs, now), client=pipe)
-        results = await pipe.execute()
-        return tuple(results[-1]) if jobs else ()
+    async def _commit(self, writes: Writes, jobs: Sequence[NewJob], now: float,
+                      expect: Sequence[tuple[str, str]] = ()) -> tuple[int, ...]:
+        """The writes and the new jobs, atomically in one trip, provided every key in
+        ``expect`` still holds the value given ('' = missing). :return: the jobs' ids
+        :raise Conflict: something else wrote one of those keys first; nothing was written"""
+        pairs = [part for pair in expect for part in pair]
+        args = [self._prefix, len(pairs), *pairs, len(writes.ops), *writes.ops,
+                *self._enqueue_tail(jobs, now)]
+        ids = await self._lua[lua.COMMIT](args=args)
+        if ids is None:
+            raise Conflict("a document changed while it was being updated")
+        return tuple(ids)
 
     async def enqueue(self, jobs: Sequence[NewJob], *, now: float) -> list[int]:
         if not jobs:
             return []
-        return list(await self._lua[lua.ENQUEUE](args=self._enqueue_args(jobs, float(now))))
+        args = [self._prefix, *self._enqueue_tail(jobs, float(now))]
+        return list(await self._lua[lua.ENQUEUE](args=args))
+
+    async def _complete(self, job: Job, writes: Writes, jobs: Sequence[NewJob],
+                        now: float) -> bool:
+        args = [self._prefix, job.id, to_json(job.lease_token), len(writes.ops), *writes.ops,
+                *self._enqueue_tail(jobs, now)]
+        return bool(await self._lua[lua.COMPLETE](args=args))
 
     async def claim_jobs(self, *, now: float, lease: float, limit: int) -> list[Job]:
         if limit <= 0:
@@ -81,14 +101,13 @@ class RedisOutboxMixin:
         replies = await self._run(lua.CLAIM, now, lease, limit, secrets.token_hex(8))
         return sorted(map(_job_from_reply, replies), key=lambda job: job.id)
 
-    def _complete_args(self, job: Job) -> list[str | int]:
-        return [self._prefix, job.id, to_json(job.lease_token)]
-
     async def retry_job(
-        self, job: Job, *, due_at: float, error: str, count_attempt: bool = True
+        self, job: Job, *, due_at: float, error: str, count_attempt: bool = True,
+        ran: bool = True,
     ) -> bool:
         return bool(await self._run(lua.RETRY, job.id, to_json(job.lease_token),
-                                    to_json(float(due_at)), to_json(error), int(count_attempt)))
+                                    to_json(float(due_at)), to_json(error), int(count_attempt),
+                                    int(ran)))
 
     async def fail_job(self, job: Job, *, error: str) -> bool:
         return bool(await self._run(lua.FAIL, job.id, to_json(job.lease_token), to_json(error)))

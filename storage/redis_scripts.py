@@ -83,6 +83,41 @@ local function promote(q)
   end
 end
 
+-- Plain writes recorded by ``storage.redis_writes.Writes``: 4 arguments each.
+local function apply(from, to)
+  for i = from, to, 4 do
+    local op, k, a, b = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+    if op == 'SET' and b ~= '' then redis.call('SET', k, a, 'PX', b)
+    elseif op == 'ZADD' then redis.call('ZADD', k, a, b)
+    else redis.call(op, k, a) end
+  end
+end
+
+-- ARGV[at]: field count n, then n field names, then per job: dedupe key, ordering key and
+-- the n JSON-encoded field values. Returns the job ids (existing ones for duplicates).
+local function enqueue(at)
+  local n = tonumber(ARGV[at])
+  local names = {{}}
+  for i = 1, n do names[i] = ARGV[at + i] end
+  local ids = {{}}
+  for j = at + 1 + n, #ARGV, n + 2 do
+    local dedupe = key(JOB_DEDUPE, ARGV[j])
+    local id = redis.call('GET', dedupe)
+    if not id then
+      id = tostring(redis.call('INCR', key(SEQ, JOB)))
+      local jk = key(JOB, id)
+      for i = 1, n do redis.call('HSET', jk, names[i], ARGV[j + 1 + i]) end
+      redis.call('HSET', jk, 'id', id)
+      redis.call('SET', dedupe, id)
+      local q = queue_name(id, ARGV[j + 1])
+      if redis.call('RPUSH', key(QUEUE, q), id) == 1 then promote(q) end
+      redis.call('ZADD', key(LIVE), redis.call('HGET', jk, 'created_at'), id)
+    end
+    ids[#ids + 1] = tonumber(id)
+  end
+  return ids
+end
+
 local function holds_lease(id, token)
   local got = redis.call('HMGET', key(JOB, id), 'state', 'lease_token')
   return got[1] == S_RUNNING and got[2] == token
@@ -99,29 +134,26 @@ local function release(id)
 end
 """
 
-# ARGV: prefix, field count n, n field names, then per job: dedupe key, ordering key and
-# the n JSON-encoded field values. Returns the job ids (existing ones for duplicates).
+# ARGV: prefix, then the enqueue arguments (see ``enqueue``). Returns the job ids.
 ENQUEUE = _PREAMBLE + """
-local n = tonumber(ARGV[2])
-local names = {}
-for i = 1, n do names[i] = ARGV[2 + i] end
-local ids = {}
-for at = 3 + n, #ARGV, n + 2 do
-  local dedupe = key(JOB_DEDUPE, ARGV[at])
-  local id = redis.call('GET', dedupe)
-  if not id then
-    id = tostring(redis.call('INCR', key(SEQ, JOB)))
-    local jk = key(JOB, id)
-    for i = 1, n do redis.call('HSET', jk, names[i], ARGV[at + 1 + i]) end
-    redis.call('HSET', jk, 'id', id)
-    redis.call('SET', dedupe, id)
-    local q = queue_name(id, ARGV[at + 1])
-    if redis.call('RPUSH', key(QUEUE, q), id) == 1 then promote(q) end
-    redis.call('ZADD', key(LIVE), redis.call('HGET', jk, 'created_at'), id)
-  end
-  ids[#ids + 1] = tonumber(id)
+return enqueue(2)
+"""
+
+# A transaction of plain writes and new jobs, atomic as every script is (redis-py checks
+# that each script in a MULTI pipeline is loaded first, an extra round trip every time).
+# It is also a compare-and-set: it writes only while each expected key still holds what
+# the caller read ('' for a missing key); else it writes nothing and returns false.
+# ARGV: prefix, 2e, e pairs (key, expected value), 4m, m writes (see ``apply``), then the
+# enqueue arguments. Returns the ids of the jobs.
+COMMIT = _PREAMBLE + """
+local last = 2 + tonumber(ARGV[2])
+for i = 3, last, 2 do
+  if (redis.call('GET', ARGV[i]) or '') ~= ARGV[i + 1] then return false end
 end
-return ids
+local first = last + 2
+last = last + 1 + tonumber(ARGV[last + 1])
+apply(first, last)
+return enqueue(last + 1)
 """
 
 # ARGV: prefix, now, lease, limit, nonce. Returns HGETALL replies of the claimed jobs.
@@ -141,6 +173,7 @@ for i, q in ipairs(due) do
   if id then
     local token = '"' .. ARGV[5] .. '.' .. i .. '"'
     redis.call('HSET', key(JOB, id), 'state', S_RUNNING, 'lease_token', token)
+    redis.call('HINCRBY', key(JOB, id), 'runs', 1)
     redis.call('ZADD', key(RUNNING), lease_until, id)
     claimed[#claimed + 1] = redis.call('HGETALL', key(JOB, id))
   end
@@ -148,16 +181,22 @@ end
 return claimed
 """
 
-# ARGV: prefix, id, JSON lease token.
+# ARGV: prefix, id, JSON lease token, 4m, m writes (see ``apply``), then the enqueue
+# arguments of follow-up jobs. The writes and jobs are kept even when the lease was lost.
+# Returns 1 when the job was completed, 0 when the lease was lost.
 COMPLETE = _PREAMBLE + """
 local id = ARGV[2]
+local last = 4 + tonumber(ARGV[4])
+apply(5, last)
+enqueue(last + 1)
 if not holds_lease(id, ARGV[3]) then return 0 end
 release(id)
 redis.call('DEL', key(JOB, id))
 return 1
 """
 
-# ARGV: prefix, id, JSON lease token, JSON due_at, JSON error, '1' to count an attempt.
+# ARGV: prefix, id, JSON lease token, JSON due_at, JSON error, '1' to count an attempt,
+# '0' when the handler never ran (the claim is taken back from ``runs``).
 RETRY = _PREAMBLE + """
 local id = ARGV[2]
 if not holds_lease(id, ARGV[3]) then return 0 end
@@ -165,6 +204,7 @@ local jk = key(JOB, id)
 redis.call('HSET', jk, 'state', S_PENDING, 'lease_token', NO_TOKEN, 'due_at', ARGV[4],
            'last_error', ARGV[5])
 if ARGV[6] == '1' then redis.call('HINCRBY', jk, 'attempts', 1) end
+if ARGV[7] == '0' then redis.call('HINCRBY', jk, 'runs', -1) end
 redis.call('ZREM', key(RUNNING), id)
 redis.call('ZADD', key(READY), ARGV[4], queue_of(id))
 return 1
@@ -233,15 +273,16 @@ local conv_id = cjson.decode(msg)['conversation_id']
 return {msg, redis.call('GET', ARGV[1] .. string.format('%d', conv_id))}
 """
 
-# What ingest reads under the customer lock, in one trip. KEYS: the event's seen key, the
-# customer's current-conversation index, the customer document, the message id sequence.
-# ARGV: the conversation keys' prefix. Returns {1} for an event seen before, else
-# {0, current conversation doc or '', customer doc or '', a new message id}.
+# What ingest reads, in one trip (it then writes with COMMIT, expecting the same values).
+# KEYS: the event's seen key, the customer's current-conversation index, the customer
+# document, the message id sequence. ARGV: the conversation keys' prefix. Returns {1} for
+# an event seen before, else {0, current conversation id or '', its doc or '', customer doc
+# or '', a new message id}.
 INGEST_READ = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return {1} end
 local conv = ''
-local conv_id = redis.call('GET', KEYS[2])
-if conv_id then conv = redis.call('GET', ARGV[1] .. conv_id) or '' end
+local conv_id = redis.call('GET', KEYS[2]) or ''
+if conv_id ~= '' then conv = redis.call('GET', ARGV[1] .. conv_id) or '' end
 local customer = redis.call('GET', KEYS[3]) or ''
-return {0, conv, customer, redis.call('INCR', KEYS[4])}
+return {0, conv_id, conv, customer, redis.call('INCR', KEYS[4])}
 """

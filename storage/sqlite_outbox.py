@@ -11,7 +11,7 @@ from bot.models import Job, JobState, NewJob, OutboxStats
 from storage.sqlite_db import SqliteDb
 
 _CLAIM = """
-UPDATE outbox SET state = 'running', lease_until = :lease_until,
+UPDATE outbox SET state = 'running', lease_until = :lease_until, runs = runs + 1,
                   lease_token = lower(hex(randomblob(8)))
 WHERE id IN (
     SELECT j.id FROM outbox j
@@ -30,7 +30,7 @@ def job_from_row(row: sqlite3.Row) -> Job:
                dedupe_key=row["dedupe_key"], ordering_key=row["ordering_key"],
                state=JobState(row["state"]), attempts=row["attempts"], due_at=row["due_at"],
                created_at=row["created_at"], lease_token=row["lease_token"],
-               last_error=row["last_error"])
+               last_error=row["last_error"], runs=row["runs"])
 
 
 def insert_jobs(conn: sqlite3.Connection, jobs: Sequence[NewJob], now: float) -> list[int]:
@@ -87,13 +87,14 @@ class SqliteOutboxMixin:
         return sorted(map(job_from_row, rows), key=lambda j: j.id)
 
     async def retry_job(
-        self, job: Job, *, due_at: float, error: str, count_attempt: bool = True
+        self, job: Job, *, due_at: float, error: str, count_attempt: bool = True,
+        ran: bool = True,
     ) -> bool:
         return await self.db.write(
             "UPDATE outbox SET state = 'pending', due_at = ?, last_error = ?,"
-            " attempts = attempts + ?, lease_token = ''"
+            " attempts = attempts + ?, runs = runs - ?, lease_token = ''"
             " WHERE id = ? AND lease_token = ? AND state = 'running'",
-            (due_at, error, int(count_attempt), job.id, job.lease_token)) == 1
+            (due_at, error, int(count_attempt), int(not ran), job.id, job.lease_token)) == 1
 
     async def fail_job(self, job: Job, *, error: str) -> bool:
         # The dedupe key is freed so the same work can be asked for again later.

@@ -62,4 +62,8 @@ MIGRATIONS: list[str] = [
     CREATE INDEX outbox_due ON outbox (state, due_at);
     CREATE INDEX outbox_order ON outbox (ordering_key, id);
     """,
+    # 4: how often a job was claimed to run (a recovered job checks Slack before posting)
+    """
+    ALTER TABLE outbox ADD COLUMN runs INTEGER NOT NULL DEFAULT 0;
+    """,
 ]

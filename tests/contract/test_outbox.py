@@ -192,3 +192,52 @@ async def test_stop_waits_for_jobs_in_hand(storage: BaseStorage, clock: FakeCloc
     await asyncio.wait_for(started.wait(), 5)
     await outbox.stop(timeout=5)
     assert len(done) == 1 and (await storage.outbox_stats(now=0)).depth == 0
+
+
+async def test_a_slow_job_does_not_hold_back_the_next_ones(
+    storage: BaseStorage, clock: FakeClock
+) -> None:
+    """The worker claims as slots free up, not batch by batch: while one send hangs, jobs
+    enqueued after it still go out at once."""
+    outbox = make_outbox(storage, clock, poll_interval=30.0)
+    release, done = asyncio.Event(), []
+
+    async def handler(j: Job) -> None:
+        if j.payload["n"] == 1:
+            await release.wait()
+        done.append(j.payload["n"])
+
+    outbox.route("test", handler)
+    await storage.enqueue([job(1)], now=clock.now().timestamp())
+    outbox.start()
+    try:
+        await asyncio.sleep(0.05)
+        for n in (2, 3):
+            await storage.enqueue([job(n)], now=clock.now().timestamp())
+            outbox.notify()
+        for _ in range(100):
+            if done == [2, 3]:
+                break
+            await asyncio.sleep(0.01)
+        assert done == [2, 3]  # long before the 30 s poll, with job 1 still running
+        release.set()
+    finally:
+        await outbox.stop()
+    assert sorted(done) == [1, 2, 3]
+
+
+async def test_handler_finish_is_stored_with_the_completion(
+    storage: BaseStorage, clock: FakeClock
+) -> None:
+    from bot.outbox import Finish
+
+    outbox = make_outbox(storage, clock)
+
+    async def handler(j: Job) -> Finish:
+        return Finish(jobs=[job(100 + j.payload["n"], ordering_key="after")])
+
+    outbox.route("test", handler)
+    await storage.enqueue([job(1)], now=clock.now().timestamp())
+    await outbox.run_once()
+    (follow_up,) = await storage.claim_jobs(now=clock.now().timestamp(), lease=30, limit=5)
+    assert follow_up.payload == {"n": 101}

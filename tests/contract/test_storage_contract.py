@@ -336,3 +336,83 @@ async def test_a_thread_set_while_messages_arrive_is_kept(storage: BaseStorage) 
     conv = await storage.require_conversation(conv_id)
     assert (conv.slack_channel, conv.thread_ts) == ("C1", last)  # no ingest wrote it back
     assert len(await storage.list_messages(conv_id)) == 40
+
+
+async def test_claims_are_counted_in_runs_unless_given_back(storage: BaseStorage) -> None:
+    await storage.enqueue([job(1)], now=0)
+    (first,) = await storage.claim_jobs(now=0, lease=30, limit=1)
+    assert first.runs == 1
+    # a rate-limit wait: the handler never started, so the claim does not count
+    await storage.retry_job(first, due_at=1, error="", count_attempt=False, ran=False)
+    (second,) = await storage.claim_jobs(now=1, lease=30, limit=1)
+    assert second.runs == 1
+    # a failure (or a crash: the lease runs out) leaves the run counted
+    await storage.retry_job(second, due_at=2, error="timeout")
+    (third,) = await storage.claim_jobs(now=2, lease=30, limit=1)
+    assert third.runs == 2
+    (fourth,) = await storage.claim_jobs(now=40, lease=30, limit=1)  # lease ran out
+    assert fourth.runs == 3
+
+
+async def test_complete_saves_messages_and_enqueues_in_one_unit(storage: BaseStorage) -> None:
+    got = await _ingest(storage, "42", "1")
+    assert got is not None
+    (relay,) = await storage.claim_jobs(now=T0.timestamp(), lease=30, limit=1)
+    msg = got.message
+    msg.slack_ts, msg.delivery = "1700000000.000300", Delivery.DELIVERED
+    follow_up = job(7, ordering_key="other")
+    assert await storage.complete_job(relay, save=[msg], enqueue=[follow_up], now=5.0)
+    assert await storage.get_job(relay.id) is None
+    assert await storage.find_message_by_slack_ts("1700000000.000300") == msg
+    (queued,) = await storage.claim_jobs(now=5.0, lease=30, limit=10)
+    assert queued.payload == {"n": 7} and queued.created_at == 5.0
+
+
+async def test_complete_with_a_lost_lease_still_keeps_what_was_done(storage: BaseStorage) -> None:
+    got = await _ingest(storage, "42", "1")
+    assert got is not None
+    (stale,) = await storage.claim_jobs(now=T0.timestamp(), lease=1, limit=1)
+    (fresh,) = await storage.claim_jobs(now=T0.timestamp() + 5, lease=30, limit=1)
+    msg = got.message
+    msg.slack_ts = "1700000000.000400"
+    assert not await storage.complete_job(stale, save=[msg])
+    assert await storage.find_message_by_slack_ts("1700000000.000400") == msg
+    assert await storage.get_job(fresh.id) is not None  # the new holder still has it
+
+
+async def test_message_with_conversation(storage: BaseStorage) -> None:
+    got = await _ingest(storage, "42", "1")
+    assert got is not None
+    found = await storage.message_with_conversation(got.message.id)
+    assert found is not None
+    msg, conv = found
+    assert msg == got.message and conv.id == got.conversation.id
+    assert await storage.message_with_conversation(10_000) is None
+
+
+async def test_mark_all_seen(storage: BaseStorage) -> None:
+    assert await storage.mark_seen("slack:Ev9:1", TTL)
+    await storage.mark_all_seen(["slack:Ev9:1", "slack:Ev9:2", "slack:Ev9:3"], TTL)
+    for key in ("slack:Ev9:1", "slack:Ev9:2", "slack:Ev9:3"):
+        assert not await storage.mark_seen(key, TTL)
+    assert await storage.mark_seen("slack:Ev9:4", TTL)
+
+
+async def test_concurrent_ingest_and_saves_lose_no_message(storage: BaseStorage) -> None:
+    """Ingest retries when a save of the same conversation lands between its read and its
+    write (compare-and-set on Redis, one transaction on SQLite): every message is stored
+    and the conversation ends up with the thread it was given."""
+    first = await _ingest(storage, "77", "1")
+    assert first is not None
+    conv_id = first.conversation.id
+
+    async def save_thread() -> None:
+        await storage.set_thread(conv_id, "C1", "1700000000.000900")
+
+    results = await asyncio.gather(*(_ingest(storage, "77", str(n)) for n in range(2, 32)),
+                                   save_thread())
+    stored = [r for r in results[:-1] if r is not None]
+    assert len(stored) == 30 and {r.conversation.id for r in stored} == {conv_id}
+    assert len(await storage.list_messages(conv_id)) == 31
+    conv = await storage.require_conversation(conv_id)
+    assert conv.thread_ts == "1700000000.000900"
