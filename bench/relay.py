@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,6 +59,7 @@ class RelayRun:
 
     async def settle(self) -> None:
         await outbox_empty(self.t.session, self.t.base, timeout=self.plan.drain_timeout)
+        gc.collect()  # the harness's own garbage, between timed runs (see bench.__main__)
 
     # -- customer → Slack ------------------------------------------------------------------
     async def open_threads(self, chats: range) -> dict[int, int]:

@@ -79,7 +79,8 @@ def scale_table(scale: dict[str, Any]) -> str:
             *([backend, f"{name} p50 / p99 µs: {small_n:,} vs {large_n:,} convs",
                f"{fmt(small[name]['p50_us'], 0)} / {fmt(small[name]['p99_us'], 0)} vs "
                f"{fmt(large[name]['p50_us'], 0)} / {fmt(large[name]['p99_us'], 0)}"]
-              for name in ("find_by_thread", "current_conversation")
+              for name in ("find_by_thread", "current_conversation", "find_message_by_slack_ts")
+              if name in small
               for small_n, large_n in [(s["fill_small"]["conversations"],
                                         s["fill_large"]["conversations"])]),
         ]

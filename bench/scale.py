@@ -32,6 +32,11 @@ def thread_ts(i: int) -> str:
     return f"1600000000.{i:06d}" if i < 1_000_000 else f"{1_600_000_000 + i}.000001"
 
 
+def message_ts(i: int) -> str:
+    """The Slack ts of conversation ``i``'s first message, once relayed."""
+    return f"1600000001.{i:06d}" if i < 1_000_000 else f"{1_600_000_000 + i}.000002"
+
+
 def chat_key(i: int) -> ConversationKey:
     return ConversationKey("telegram", str(FIRST_CHAT + i))
 
@@ -51,6 +56,8 @@ async def ingest_one(store: BaseStorage, i: int, now: datetime) -> None:
     conv = got.conversation
     conv.slack_channel, conv.thread_ts = CHANNEL, thread_ts(i)
     await store.save_conversation(conv)
+    got.message.slack_ts = message_ts(i)
+    await store.save_message(got.message)
 
 
 def stored_pair(i: int, conv_id: int, msg_id: int,
@@ -59,6 +66,7 @@ def stored_pair(i: int, conv_id: int, msg_id: int,
     conv = Conversation(id=conv_id, key=item.key, status=Status.NEW, created_at=now,
                         slack_channel=CHANNEL, thread_ts=thread_ts(i), last_customer_at=now)
     msg = inbound_message(item, conversation_id=conv_id, now=now, message_id=msg_id)
+    msg.slack_ts = message_ts(i)
     return item.customer, conv, msg
 
 
@@ -130,11 +138,11 @@ async def fill(store: BaseStorage, count: int, kind: str) -> dict[str, Any]:
 
 async def check_lookups(store: BaseStorage, count: int, samples: int,
                         seed: int = 7) -> dict[str, Any]:
-    """Time ``find_by_thread`` and ``current_conversation`` on random stored conversations,
-    checking every answer."""
+    """Time ``find_by_thread``, ``current_conversation`` and ``find_message_by_slack_ts``
+    (every operator reply asks it) on random stored conversations, checking every answer."""
     rng = random.Random(seed)
     picks = [rng.randrange(count) for _ in range(samples)]
-    by_thread, current = [], []
+    by_thread, current, by_ts = [], [], []
     for i in picks:
         start = time.perf_counter()
         conv = await store.find_by_thread(CHANNEL, thread_ts(i))
@@ -142,9 +150,15 @@ async def check_lookups(store: BaseStorage, count: int, samples: int,
         start = time.perf_counter()
         same = await store.current_conversation(chat_key(i))
         current.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        msg = await store.find_message_by_slack_ts(message_ts(i))
+        by_ts.append(time.perf_counter() - start)
         assert conv is not None and same is not None and conv.id == same.id, \
             f"conversation {i} does not read back: the bulk writer drifted from the backend"
-    return {"find_by_thread": _us(by_thread), "current_conversation": _us(current)}
+        assert msg is not None and msg.conversation_id == conv.id, \
+            f"the message of conversation {i} does not read back by its Slack ts"
+    return {"find_by_thread": _us(by_thread), "current_conversation": _us(current),
+            "find_message_by_slack_ts": _us(by_ts)}
 
 
 def _us(seconds: list[float]) -> dict[str, float]:

@@ -261,6 +261,11 @@ class BaseStorage(ABC):
         :return: 0 when a token was taken, else the seconds until one will be free
         """
 
+    @abstractmethod
+    async def hold_bucket(self, bucket: str, *, rate: float, until: float, now: float) -> None:
+        """Empty a token bucket until ``until`` (the platform answered 429 with a
+        Retry-After): every sender sharing it waits, not only the one that was refused."""
+
     # -- leases and logs ------------------------------------------------------------------------
     @abstractmethod
     async def acquire_lease(self, name: str, holder: str, *, ttl: float, now: float) -> bool:

@@ -125,6 +125,12 @@ class RedisOutboxMixin:
         return OutboxStats(depth=depth, failed=failed,
                            oldest_age=now - oldest[0][1] if oldest else 0.0)
 
+    async def hold_bucket(self, bucket: str, *, rate: float, until: float, now: float) -> None:
+        # Tokens below zero refill to one exactly at ``until``: take_token waits until then.
+        tokens = 1 - max(0.0, until - now) * rate
+        await self._redis.hset(self._k(BUCKET, bucket),
+                               mapping={"tokens": repr(tokens), "ts": repr(float(now))})
+
     async def take_token(self, bucket: str, *, rate: float, burst: float, now: float) -> float:
         script = self._lua[lua.TAKE_TOKEN]
         return float(await script(keys=[self._k(BUCKET, bucket)], args=[rate, burst, now]))

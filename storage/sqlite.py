@@ -218,7 +218,9 @@ class SqliteStorage(SqliteOutboxMixin, SqliteExtrasMixin, BaseStorage):
 
     async def find_message_by_slack_ts(self, slack_ts: str) -> Message | None:
         return _msg(await self.db.fetchone(
-            "SELECT doc FROM messages WHERE slack_ts = ? ORDER BY id LIMIT 1", (slack_ts,)))
+            # ``slack_ts != ''`` lets SQLite use the partial index (else: a table scan)
+            "SELECT doc FROM messages WHERE slack_ts = ? AND slack_ts != '' ORDER BY id LIMIT 1",
+            (slack_ts,)))
 
     async def save_message(self, message: Message) -> None:
         await self.db.tx(lambda conn: _update_message(conn, message))

@@ -120,6 +120,18 @@ class SqliteOutboxMixin:
     async def take_token(self, bucket: str, *, rate: float, burst: float, now: float) -> float:
         return await self.db.tx(lambda conn: _take_token(conn, bucket, rate, burst, now))
 
+    async def hold_bucket(self, bucket: str, *, rate: float, until: float, now: float) -> None:
+        await self.db.tx(lambda conn: _hold_bucket(conn, bucket, rate, until, now))
+
+
+def _hold_bucket(conn: sqlite3.Connection, bucket: str, rate: float, until: float,
+                 now: float) -> None:
+    # Tokens below zero refill to one exactly at ``until``: take_token waits until then.
+    conn.execute(
+        "INSERT INTO buckets (name, tokens, ts) VALUES (?, ?, ?) ON CONFLICT (name)"
+        " DO UPDATE SET tokens = excluded.tokens, ts = excluded.ts",
+        (bucket, 1 - max(0.0, until - now) * rate, now))
+
 
 def _take_token(conn: sqlite3.Connection, bucket: str, rate: float, burst: float,
                 now: float) -> float:

@@ -241,3 +241,29 @@ async def test_handler_finish_is_stored_with_the_completion(
     await outbox.run_once()
     (follow_up,) = await storage.claim_jobs(now=clock.now().timestamp(), lease=30, limit=5)
     assert follow_up.payload == {"n": 101}
+
+
+async def test_a_429_holds_every_job_to_that_destination(
+    storage: BaseStorage, clock: FakeClock
+) -> None:
+    """Slack's Retry-After is about the channel: after one job is refused, the others
+    bound for it wait it out too instead of each collecting its own 429."""
+    outbox, tried = make_outbox(storage, clock), []
+
+    async def handler(j: Job) -> None:
+        tried.append((j.payload["n"], clock.now().timestamp()))
+        if j.payload["n"] == 0 and len(tried) == 1:
+            raise RetryableError("Too Many Requests", retry_after=20, code="ratelimited")
+
+    outbox.route("test", handler, limit=lambda j: Limit("slack:C1", rate=10, burst=10))
+    await storage.enqueue([job(0, ordering_key="a")], now=clock.now().timestamp())
+    await outbox.run_once()  # job 0 is refused with Retry-After: 20
+    start = clock.now().timestamp()
+    await storage.enqueue([job(n, ordering_key=f"c{n}") for n in (1, 2)], now=start)
+    await outbox.run_once()
+    assert [n for n, _ in tried] == [0]  # 1 and 2 were held, though the bucket had room
+    clock.advance(21)
+    for _ in range(3):
+        await outbox.run_once()
+    assert sorted(n for n, _ in tried[1:]) == [0, 1, 2]
+    assert all(t >= start + 20 for _, t in tried[1:])

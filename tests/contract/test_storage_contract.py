@@ -210,6 +210,16 @@ async def test_token_bucket(storage: BaseStorage) -> None:
     assert await storage.take_token("slack:C1", rate=1, burst=3, now=11) == 0
 
 
+async def test_held_bucket_gives_nothing_until_the_retry_after(storage: BaseStorage) -> None:
+    assert await storage.take_token("slack:C1", rate=1, burst=4, now=10) == 0
+    await storage.hold_bucket("slack:C1", rate=1, until=40, now=10)
+    assert await storage.take_token("slack:C1", rate=1, burst=4, now=10) == 30
+    assert await storage.take_token("slack:C1", rate=1, burst=4, now=39) == 1
+    assert await storage.take_token("slack:C1", rate=1, burst=4, now=40) == 0
+    assert await storage.take_token("slack:C1", rate=1, burst=4, now=40) > 0  # no burst yet
+    assert await storage.take_token("slack:C2", rate=1, burst=4, now=10) == 0  # others go on
+
+
 async def test_one_lead_per_conversation(storage: BaseStorage) -> None:
     made, created = await storage.create_lead(lead(5))
     again, created_again = await storage.create_lead(lead(5, owner="U2"))
