@@ -161,13 +161,13 @@ class Bridge:
 
     async def _relay_reply(self, conv: Conversation, message: OperatorMessage) -> None:
         now = self.clock.now()
-        msg = await self._store(
-            conv, message, Direction.OUT,
-            lambda msg: [jobs.for_message(jobs.SEND, msg, f"send:{msg.slack_ts}")])
         conv.last_operator_at = now
         conv.first_response_at = conv.first_response_at or now
         conv.operator_streak += 1
-        await self.storage.save_conversation(conv)
+        msg = await self._store(
+            conv, message, Direction.OUT,
+            lambda msg: [jobs.for_message(jobs.SEND, msg, f"send:{msg.slack_ts}")],
+            save_conversation=True)
         self.outbox.notify()
         for hook in self.reply_hooks:
             await hook(conv, message.user)
@@ -178,11 +178,13 @@ class Bridge:
             await hook(conv, msg)
 
     async def _store(self, conv: Conversation, message: OperatorMessage, direction: Direction,
-                     plan: Callable[[Message], list[NewJob]] = lambda _: []) -> Message:
+                     plan: Callable[[Message], list[NewJob]] = lambda _: [],
+                     *, save_conversation: bool = False) -> Message:
         msg = Message(id=0, conversation_id=conv.id, direction=direction, author=message.user,
                       created_at=self.clock.now(), text=message.text, attachments=message.files,
                       slack_ts=message.ts)
-        stored, _ = await self.storage.add_message(msg, plan)
+        stored, _ = await self.storage.add_message(
+            msg, plan, conversation=conv if save_conversation else None)
         return stored
 
     # -- commands ---------------------------------------------------------------------------

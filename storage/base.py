@@ -154,9 +154,11 @@ class BaseStorage(ABC):
 
     @abstractmethod
     async def add_message(
-        self, message: Message, jobs: Callable[[Message], Sequence[NewJob]]
+        self, message: Message, jobs: Callable[[Message], Sequence[NewJob]],
+        *, conversation: Conversation | None = None,
     ) -> tuple[Message, tuple[int, ...]]:
-        """Store a new message (its ``id`` is assigned) and the jobs that deliver it, as one unit."""
+        """Store a new message (its ``id`` is assigned) and the jobs that deliver it, as one
+        unit; with ``conversation``, also save it (its timestamps moved) in the same unit."""
 
     # -- customers and conversations -------------------------------------------------
     @abstractmethod

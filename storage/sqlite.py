@@ -133,10 +133,13 @@ class SqliteStorage(SqliteOutboxMixin, SqliteExtrasMixin, BaseStorage):
         return await self.db.tx(work)
 
     async def add_message(
-        self, message: Message, jobs: Callable[[Message], Sequence[NewJob]]
+        self, message: Message, jobs: Callable[[Message], Sequence[NewJob]],
+        *, conversation: Conversation | None = None,
     ) -> tuple[Message, tuple[int, ...]]:
         def work(conn: sqlite3.Connection) -> tuple[Message, tuple[int, ...]]:
             msg = _insert_message(conn, message)
+            if conversation is not None:
+                conn.execute(_CONV_REPLACE, _conv_row(conversation))
             return msg, tuple(insert_jobs(conn, jobs(msg), message.created_at.timestamp()))
 
         return await self.db.tx(work)

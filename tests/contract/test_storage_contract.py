@@ -111,6 +111,19 @@ async def test_add_message_with_jobs_is_one_unit(storage: BaseStorage) -> None:
     assert await storage.find_message_by_slack_ts(msg.slack_ts) == msg
 
 
+async def test_add_message_can_save_its_conversation_in_the_same_unit(
+    storage: BaseStorage
+) -> None:
+    got = await _ingest(storage, "42", "1")
+    assert got is not None
+    conv = got.conversation
+    conv.operator_streak, conv.first_response_at = 1, T0
+    msg, _ = await storage.add_message(out_message(conv.id), lambda m: [], conversation=conv)
+    stored = await storage.require_conversation(conv.id)
+    assert stored.operator_streak == 1 and stored.first_response_at == T0
+    assert await storage.get_message(msg.id) == msg
+
+
 async def test_mark_seen_once_and_expiry(storage: BaseStorage) -> None:
     assert await storage.mark_seen("slack:Ev1", TTL)
     assert not await storage.mark_seen("slack:Ev1", TTL)
