@@ -35,6 +35,9 @@ async def drain(store: BaseStorage, now: float) -> None:
             print(f"{job.id}\t{job.ordering_key}")
             if not await store.complete_job(job):
                 raise RuntimeError(f"the lease of job {job.id} was lost")
+        # A handler's work takes time: without it one process can drain a local SQLite
+        # file (microseconds a claim) before the other has made its first claim.
+        await asyncio.sleep(0.001)
 
 
 async def main(url: str, prefix: str, now: float) -> None:
