@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -21,8 +23,28 @@ class Health:
     channels: dict[str, bool] = field(default_factory=dict)
 
 
+# Inbound events (webhook and Slack POSTs) handled at once; the rest wait in line.
+MAX_EVENTS_IN_FLIGHT = 128
+
+
+def admission(limit: int = MAX_EVENTS_IN_FLIGHT) -> Any:
+    """Back-pressure for a burst: the store sees at most ``limit`` event handlers at a time
+    (on Redis, that many connections) and the rest queue in arrival order, instead of
+    each opening its own connection until the pool refuses and the platform resends."""
+    gate = asyncio.Semaphore(limit)
+
+    @web.middleware
+    async def admit(request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.method != "POST":
+            return await handler(request)  # health checks and metrics never queue
+        async with gate:
+            return await handler(request)
+
+    return admit
+
+
 def create_web_app(health: Health, *, max_body_bytes: int) -> web.Application:
-    app = web.Application(client_max_size=max_body_bytes)
+    app = web.Application(client_max_size=max_body_bytes, middlewares=[admission()])
     app[HEALTH] = health
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
