@@ -212,8 +212,11 @@ class Outbox:
         if limit is None or not exc.retry_after:
             return
         now = self._now()
-        await self.storage.hold_bucket(limit.bucket, rate=limit.rate,
-                                       until=now + exc.retry_after, now=now)
+        try:
+            await self.storage.hold_bucket(limit.bucket, rate=limit.rate,
+                                           until=now + exc.retry_after, now=now)
+        except Exception:  # the job's own retry below still honours Retry-After
+            loggers.outbox.exception("could not hold bucket %s", limit.bucket)
 
     async def _done(self, job: Job, finish: Finish) -> None:
         await self.storage.complete_job(job, save=finish.messages, enqueue=finish.jobs,
