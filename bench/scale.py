@@ -20,7 +20,8 @@ from bench.stats import latency_summary
 from bot.models import Conversation, ConversationKey, Customer, InboundMessage, Message, Status
 from storage import codec
 from storage.redis_writes import Writes
-from storage.base import BaseStorage, inbound_message
+from storage.base import BaseStorage
+from storage.ingest_rules import inbound_message
 from tests.scenarios.harness import CHANNEL
 
 INGESTED = 1000

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import fields, replace
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +12,6 @@ from bot.models import (
     Conversation,
     ConversationKey,
     Customer,
-    Direction,
     InboundMessage,
     Ingested,
     Job,
@@ -25,6 +21,8 @@ from bot.models import (
     OutboxStats,
     Status,
 )
+from storage import codec
+from storage.settings_cache import SettingsCache
 
 JobPlan = Callable[[Conversation, Message, bool], Sequence[NewJob]]
 """Given the stored conversation, message and whether the conversation was just opened,
@@ -35,83 +33,11 @@ Reuse = Callable[[Conversation], bool]
 conversation is opened for it (False), e.g. long after it was closed."""
 
 
-def successor(previous: Conversation | None, conv: Conversation) -> Conversation:
-    """A conversation opened in place of ``previous`` remembers it (to link the threads)."""
-    if previous is not None:
-        conv.extra["previous_conversation"] = previous.id
-        conv.extra["previous_thread"] = [previous.slack_channel, previous.thread_ts]
-    return conv
-
-
-def merged_customer(old: Customer | None, new: Customer) -> Customer:
-    """What the customer told us before stays unless they tell us something new: a phone
-    shared once in a contact is not wiped by the next plain message."""
-    if old is None:
-        return new
-    return replace(new, **{f.name: getattr(new, f.name) or getattr(old, f.name)
-                           for f in fields(new) if f.name != "key"})
-
-
-def touched(conv: Conversation, now: datetime) -> Conversation:
-    """A customer wrote: timestamps move, the operators' streak resets, the sweeper looks."""
-    conv.last_customer_at, conv.operator_streak = now, 0
-    conv.due_at = min(conv.due_at, now) if conv.due_at else now
-    return conv
-
-
-def inbound_message(inbound: InboundMessage, *, conversation_id: int, now: datetime,
-                    message_id: int = 0) -> Message:
-    """The stored form of a customer's message (both backends build it the same way)."""
-    return Message(id=message_id, conversation_id=conversation_id, direction=Direction.IN,
-                   author=inbound.customer.name, created_at=now, text=inbound.text,
-                   attachments=inbound.attachments, channel_message_id=inbound.message_id,
-                   album_id=inbound.album_id)
-
-
-SETTINGS_TTL = 1.0
-
-
-class SettingsCache:
-    """Settings' JSON text by name, each kept for ``SETTINGS_TTL`` seconds. The text, not
-    the value, so a caller that changes what it got cannot change what others get. One
-    read is in flight per name: callers that miss together wait for the same read."""
-
-    def __init__(self, ttl: float = SETTINGS_TTL) -> None:
-        self.ttl = ttl
-        self._entries: dict[str, tuple[float, str | None]] = {}
-        self._reading: dict[str, asyncio.Future[str | None]] = {}
-
-    async def read(self, name: str, load: Callable[[str], Awaitable[str | None]]) -> str | None:
-        entry = self._entries.get(name)
-        if entry is not None and entry[0] > time.monotonic():
-            return entry[1]
-        if (pending := self._reading.get(name)) is not None:
-            return await asyncio.shield(pending)
-        future = self._reading[name] = asyncio.get_running_loop().create_future()
-        try:
-            raw = await load(name)
-        except BaseException as exc:
-            if self._reading.get(name) is future:
-                del self._reading[name]
-            future.set_exception(exc)
-            future.exception()  # retrieved: the waiters, if any, get it too
-            raise
-        future.set_result(raw)
-        if self._reading.get(name) is future:  # else a write came meanwhile: keep its value
-            del self._reading[name]
-            self.put(name, raw)
-        return raw
-
-    def put(self, name: str, raw: str | None) -> None:
-        self._entries[name] = (time.monotonic() + self.ttl, raw)
-
-    def forget(self, name: str) -> None:
-        self._entries.pop(name, None)
-        self._reading.pop(name, None)  # a read started before the change must not land
-
-
 class BaseStorage(ABC):
     """Base class for the bot's stores (SQLite embedded, Redis scale-out)."""
+
+    def __init__(self) -> None:
+        self._settings = SettingsCache()
 
     # -- lifecycle -----------------------------------------------------------------
     @abstractmethod
@@ -325,26 +251,18 @@ class BaseStorage(ABC):
         """Store the JSON text of a setting; ``None`` removes it."""
 
     # -- settings, read through a short cache ------------------------------------------------
-    @property
-    def _settings_cache(self) -> SettingsCache:
-        cache = self.__dict__.get("_settings")
-        if cache is None:
-            cache = self.__dict__["_settings"] = SettingsCache()
-        return cache
-
     async def get_setting(self, name: str) -> Any | None:
         """A setting's value. A change made through this store object shows at once; one
         made by another process within ``SETTINGS_TTL`` (every event reads several)."""
-        raw = await self._settings_cache.read(name, self._read_setting)
+        raw = await self._settings.read(name, self._read_setting)
         return None if raw is None else json.loads(raw)
 
     async def set_setting(self, name: str, value: Any) -> None:
         """Store a JSON-serializable value; ``None`` removes it."""
-        raw = None if value is None else json.dumps(value, separators=(",", ":"),
-                                                   ensure_ascii=False)
-        self._settings_cache.forget(name)
+        raw = None if value is None else codec.dumps(value)
+        self._settings.forget(name)
         await self._write_setting(name, raw)
-        self._settings_cache.put(name, raw)
+        self._settings.put(name, raw)
 
     # -- derived helpers ---------------------------------------------------------------------------
     async def require_conversation(self, conversation_id: int) -> Conversation:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from redis.asyncio import ConnectionPool, Redis
@@ -16,8 +15,6 @@ from bot.models import (
     Conversation,
     ConversationKey,
     Customer,
-    InboundMessage,
-    Ingested,
     Job,
     Lead,
     Message,
@@ -26,25 +23,17 @@ from bot.models import (
 )
 from storage import codec
 from storage import redis_scripts as lua
-from storage.base import (
-    BaseStorage,
-    JobPlan,
-    Reuse,
-    inbound_message,
-    merged_customer,
-    successor,
-    touched,
-)
+from storage.base import BaseStorage
+from storage.redis_documents import RedisDocumentsMixin, ms
 from storage.redis_extras import RedisExtrasMixin
 from storage.redis_writes import Writes
-from storage.redis_outbox import SCRIPTS, Conflict, RedisOutboxMixin, to_json
+from storage.redis_outbox import SCRIPTS, to_json
 from storage.redis_scripts import (
     CONV,
     CONV_BY_KEY,
     CONV_BY_THREAD,
     CONVS,
     CUSTOMER,
-    DUE,
     LEAD,
     LEAD_BY_CONV,
     LEADS,
@@ -56,32 +45,19 @@ from storage.redis_scripts import (
     POOL_CURSOR,
     POOLS,
     SEEN,
-    SEQ,
     SETTINGS,
 )
 
 T = TypeVar("T")
 Doc = dict[str, Any]
-# connections per process; far above what the webhooks and 32 outbox jobs hold at once
+# connections per process: far above what the admitted webhooks (bot/web.py, 128) and the
+# outbox's 32 jobs hold at once
 MAX_CONNECTIONS = 512
-# compare-and-set tries before giving up (only writes to one customer's documents race)
-CAS_ATTEMPTS = 100
 
 
-@dataclass(frozen=True)
-class _IngestRead:
-    current: Conversation | None
-    customer: Customer | None
-    message_id: int
-    expect: list[tuple[str, str]]  # what the write checks is unchanged
-
-
-def _ms(seconds: float) -> int:
-    return max(1, round(seconds * 1000))
-
-
-class RedisStorage(RedisOutboxMixin, RedisExtrasMixin, BaseStorage):
+class RedisStorage(RedisDocumentsMixin, RedisExtrasMixin, BaseStorage):
     def __init__(self, *, redis: Redis, prefix: str = "bot") -> None:
+        super().__init__()
         self._redis = redis
         self._prefix = prefix
         self._lua = {src: redis.register_script(src) for src in SCRIPTS}
@@ -90,8 +66,8 @@ class RedisStorage(RedisOutboxMixin, RedisExtrasMixin, BaseStorage):
     async def from_url(cls, url: str, *, prefix: str = "bot") -> RedisStorage:
         # A plain pool with a high cap, not a BlockingConnectionPool: its condition variable
         # and timeout cost about as much CPU as a command (``make bench``: 239 → 378 msg/s).
-        # Past the cap a command raises ConnectionError: the webhook answers 500 (Telegram
-        # sends the update again) and an outbox job is retried; nothing is lost.
+        # Were the cap reached, a command would raise ConnectionError: the webhook answers
+        # 500 (Telegram sends the update again) and an outbox job is retried.
         pool = ConnectionPool.from_url(url, decode_responses=True,
                                        max_connections=MAX_CONNECTIONS)
         return cls(redis=Redis.from_pool(pool), prefix=prefix)
@@ -121,121 +97,19 @@ class RedisStorage(RedisOutboxMixin, RedisExtrasMixin, BaseStorage):
         raws = await self._redis.mget([self._k(kind, ident) for ident in ids])
         return [from_doc(json.loads(raw)) for raw in raws if raw is not None]
 
-    async def _next_id(self, kind: str) -> int:
-        return int(await self._redis.incr(self._k(SEQ, kind)))
-
     def _transaction(self) -> Pipeline:
         return self._redis.pipeline(transaction=True)
 
-    async def set_thread(self, conversation_id: int, slack_channel: str,
-                         thread_ts: str) -> Conversation:
-        key = self._k(CONV, conversation_id)
-        for _ in range(CAS_ATTEMPTS):  # compare-and-set, as ingest rewrites the document
-            raw = await self._redis.get(key)
-            if raw is None:
-                raise LookupError(f"conversation {conversation_id} does not exist")
-            conv = codec.conversation_from(json.loads(raw))
-            conv.slack_channel, conv.thread_ts = slack_channel, thread_ts
-            writes = Writes()
-            self._put_conversation(writes, conv, new=False)
-            try:
-                await self._commit(writes, (), 0.0, expect=[(key, raw)])
-            except Conflict:
-                continue
-            return conv
-        raise RuntimeError(f"set_thread lost {CAS_ATTEMPTS} races in a row")
-
-    def _put_conversation(self, pipe: Writes, conv: Conversation, *, new: bool) -> None:
-        pipe.set(self._k(CONV, conv.id), codec.dumps(codec.conversation_doc(conv)))
-        if conv.thread_ts:
-            pipe.set(self._k(CONV_BY_THREAD, conv.slack_channel, conv.thread_ts), conv.id)
-        if new:
-            pipe.set(self._k(CONV_BY_KEY, str(conv.key)), conv.id)
-            pipe.rpush(self._k(CONVS), conv.id)
-        if conv.due_at is not None:
-            pipe.zadd(self._k(DUE), {str(conv.id): conv.due_at.timestamp()})
-        else:
-            pipe.zrem(self._k(DUE), str(conv.id))
-
-    def _put_message(self, pipe: Writes, msg: Message, *, new: bool) -> None:
-        pipe.set(self._k(MSG, msg.id), codec.dumps(codec.message_doc(msg)))
-        if new:
-            pipe.rpush(self._k(MSGS, msg.conversation_id), msg.id)
-        if msg.slack_ts:
-            pipe.set(self._k(MSG_BY_TS, msg.slack_ts), msg.id)
-        if msg.channel_message_id:
-            index = self._k(MSG_BY_CHANNEL_ID, msg.conversation_id, msg.channel_message_id)
-            pipe.set(index, msg.id)
-
     # -- dedupe and ingest ---------------------------------------------------------------
     async def mark_seen(self, event_key: str, ttl: float) -> bool:
-        return bool(await self._redis.set(self._k(SEEN, event_key), 1, nx=True, px=_ms(ttl)))
+        return bool(await self._redis.set(self._k(SEEN, event_key), 1, nx=True, px=ms(ttl)))
 
     async def mark_all_seen(self, event_keys: Sequence[str], ttl: float) -> None:
         pipe = self._redis.pipeline(transaction=False)
         for key in event_keys:
-            pipe.set(self._k(SEEN, key), 1, nx=True, px=_ms(ttl))
+            pipe.set(self._k(SEEN, key), 1, nx=True, px=ms(ttl))
         if event_keys:
             await pipe.execute()
-
-    async def ingest(
-        self, inbound: InboundMessage, *, now: datetime, plan: JobPlan, seen_ttl: float,
-        reuse: Reuse | None = None,
-    ) -> Ingested | None:
-        # Optimistic, not locked: read in one trip, write in one compare-and-set trip, and
-        # read again if anything (a simultaneous message, set_thread, a save) came between.
-        for _ in range(CAS_ATTEMPTS):
-            read = await self._ingest_read(inbound)
-            if read is None:
-                return None
-            try:
-                return await self._ingest_write(inbound, now, plan, seen_ttl, reuse, read)
-            except Conflict:
-                continue
-        raise RuntimeError(f"ingest lost {CAS_ATTEMPTS} races in a row for one customer")
-
-    async def _ingest_read(self, inbound: InboundMessage) -> _IngestRead | None:
-        keys = [self._k(SEEN, inbound.event_key), self._k(CONV_BY_KEY, str(inbound.key)),
-                self._k(CUSTOMER, str(inbound.key)), self._k(SEQ, MSG)]
-        reply = await self._lua[lua.INGEST_READ](keys=keys, args=[self._k(CONV, "")])
-        if int(reply[0]):
-            return None
-        _, conv_id, conv_raw, customer_raw, message_id = reply
-        expect = [(keys[0], ""), (keys[1], conv_id), (keys[2], customer_raw)]
-        if conv_id:
-            expect.append((self._k(CONV, conv_id), conv_raw))
-        return _IngestRead(
-            current=codec.conversation_from(json.loads(conv_raw)) if conv_raw else None,
-            customer=codec.customer_from(json.loads(customer_raw)) if customer_raw else None,
-            message_id=int(message_id), expect=expect)
-
-    async def _ingest_write(
-        self, inbound: InboundMessage, now: datetime, plan: JobPlan, seen_ttl: float,
-        reuse: Reuse | None, read: _IngestRead,
-    ) -> Ingested:
-        conv, opened = await self._conversation_for(read.current, inbound.key, now, reuse)
-        touched(conv, now)
-        msg = inbound_message(inbound, conversation_id=conv.id, now=now,
-                              message_id=read.message_id)
-        jobs = plan(conv, msg, opened)
-        writes = Writes()
-        writes.set(self._k(SEEN, inbound.event_key), 1, px=_ms(seen_ttl))
-        customer = merged_customer(read.customer, inbound.customer)
-        writes.set(self._k(CUSTOMER, str(inbound.key)), codec.dumps(codec.customer_doc(customer)))
-        self._put_conversation(writes, conv, new=opened)
-        self._put_message(writes, msg, new=True)
-        job_ids = await self._commit(writes, jobs, now.timestamp(), expect=read.expect)
-        return Ingested(conversation=conv, message=msg, opened=opened, job_ids=job_ids)
-
-    async def _conversation_for(
-        self, current: Conversation | None, key: ConversationKey, now: datetime,
-        reuse: Reuse | None,
-    ) -> tuple[Conversation, bool]:
-        if current is not None and (reuse is None or reuse(current)):
-            return current, False
-        conv_id = await self._next_id(CONV)
-        fresh = Conversation(id=conv_id, key=key, status=Status.NEW, created_at=now)
-        return successor(current, fresh), True
 
     async def add_message(
         self, message: Message, jobs: Callable[[Message], Sequence[NewJob]],

@@ -17,7 +17,7 @@ from storage import redis_scripts as lua
 from storage.redis_scripts import BUCKET, FAILED, JOB, LIVE
 from storage.redis_writes import Writes
 
-SCRIPTS = (lua.ENQUEUE, lua.COMMIT, lua.CLAIM, lua.COMPLETE, lua.RETRY, lua.FAIL, lua.TAKE_TOKEN,
+SCRIPTS = (lua.COMMIT, lua.CLAIM, lua.COMPLETE, lua.RETRY, lua.FAIL, lua.TAKE_TOKEN,
            lua.NEXT_IN_POOL, lua.CREATE_LEAD, lua.FOLLOW, lua.MESSAGE_WITH_CONVERSATION,
            lua.INGEST_READ)
 _JOB_FIELDS = tuple(f.name for f in fields(Job) if f.name != "id")
@@ -27,8 +27,7 @@ class Conflict(Exception):
     """A compare-and-set write found a key changed since it was read (see ``_commit``)."""
 
 
-def to_json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+to_json = codec.dumps  # each job field is stored as its own compact JSON text
 
 
 def _new_job(new: NewJob, now: float) -> Job:
@@ -86,8 +85,7 @@ class RedisOutboxMixin:
     async def enqueue(self, jobs: Sequence[NewJob], *, now: float) -> list[int]:
         if not jobs:
             return []
-        args = [self._prefix, *self._enqueue_tail(jobs, float(now))]
-        return list(await self._lua[lua.ENQUEUE](args=args))
+        return list(await self._commit(Writes(), jobs, float(now)))
 
     async def _complete(self, job: Job, writes: Writes, jobs: Sequence[NewJob],
                         now: float) -> bool:

@@ -134,11 +134,6 @@ local function release(id)
 end
 """
 
-# ARGV: prefix, then the enqueue arguments (see ``enqueue``). Returns the job ids.
-ENQUEUE = _PREAMBLE + """
-return enqueue(2)
-"""
-
 # A transaction of plain writes and new jobs, atomic as every script is (redis-py checks
 # that each script in a MULTI pipeline is loaded first, an extra round trip every time).
 # It is also a compare-and-set: it writes only while each expected key still holds what

@@ -127,10 +127,13 @@ class SqliteOutboxMixin:
 def _hold_bucket(conn: sqlite3.Connection, bucket: str, rate: float, until: float,
                  now: float) -> None:
     # Tokens below zero refill to one exactly at ``until``: take_token waits until then.
+    _put_bucket(conn, bucket, 1 - max(0.0, until - now) * rate, now)
+
+
+def _put_bucket(conn: sqlite3.Connection, bucket: str, tokens: float, ts: float) -> None:
     conn.execute(
         "INSERT INTO buckets (name, tokens, ts) VALUES (?, ?, ?) ON CONFLICT (name)"
-        " DO UPDATE SET tokens = excluded.tokens, ts = excluded.ts",
-        (bucket, 1 - max(0.0, until - now) * rate, now))
+        " DO UPDATE SET tokens = excluded.tokens, ts = excluded.ts", (bucket, tokens, ts))
 
 
 def _take_token(conn: sqlite3.Connection, bucket: str, rate: float, burst: float,
@@ -139,7 +142,5 @@ def _take_token(conn: sqlite3.Connection, bucket: str, rate: float, burst: float
     tokens = burst if row is None else min(burst, row[0] + max(0.0, now - row[1]) * rate)
     wait = 0.0 if tokens >= 1 else (1 - tokens) / rate
     tokens = tokens - 1 if tokens >= 1 else tokens
-    conn.execute(
-        "INSERT INTO buckets (name, tokens, ts) VALUES (?, ?, ?) ON CONFLICT (name)"
-        " DO UPDATE SET tokens = excluded.tokens, ts = excluded.ts", (bucket, tokens, now))
+    _put_bucket(conn, bucket, tokens, now)
     return wait

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from storage.base import SettingsCache
+from storage.settings_cache import SettingsCache
 
 
 async def test_callers_that_miss_together_share_one_read() -> None:
