@@ -132,7 +132,7 @@ async def build_app(
     cards = CardBuilder(storage=storage, renderer=renderer, lead_line=leads.card_line)
     bot_app = BotApp(settings=settings, storage=storage, clock=clock, metrics=metrics,
                      renderer=renderer, outbox=outbox, bridge=bridge, web=app, desk=desk,
-                     relay=Relay(storage=storage, renderer=renderer, clock=clock,
+                     relay=Relay(storage=storage, renderer=renderer,
                                  workspace=None, channels={}, cards=cards))
     bot_app.components.append(HttpSessions(crm, http))
     crm.register(outbox)

@@ -62,5 +62,5 @@ def react(msg: Message, name: str) -> NewJob:
 
 
 def for_message(kind: str, msg: Message, dedupe_key: str) -> NewJob:
-    ordering = to_slack if kind in (RELAY_IN, MIRROR_EDIT, REACT) else to_customer
+    ordering = to_slack if kind in (RELAY_IN, MIRROR_EDIT) else to_customer
     return NewJob(kind, {"message_id": msg.id}, dedupe_key, ordering(msg.conversation_id))

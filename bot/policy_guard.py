@@ -4,7 +4,6 @@ card shows the window and quota left, and it is refreshed whenever either side w
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from bot import jobs, loggers
@@ -37,7 +36,7 @@ class PolicyGuard:
     def __init__(self, *, storage: BaseStorage, outbox: Outbox, renderer: Renderer,
                  clock: Clock) -> None:
         self.storage, self.outbox, self.renderer, self.clock = storage, outbox, renderer, clock
-        self._parsed: tuple[str, dict[str, ChannelPolicy]] | None = None
+        self._parsed: tuple[Any, dict[str, ChannelPolicy]] | None = None
 
     async def policy_for(self, channel: str) -> ChannelPolicy:
         configured = await preference(self.storage, "channel_policies")
@@ -45,16 +44,15 @@ class PolicyGuard:
 
     def _policies(self, configured: Any) -> dict[str, ChannelPolicy]:
         """Parsed once per stored value (every message asks), and its problems logged once."""
-        text = json.dumps(configured, sort_keys=True)
-        if self._parsed is not None and self._parsed[0] == text:
+        if self._parsed is not None and self._parsed[0] == configured:
             return self._parsed[1]
-        if not isinstance(configured, dict):
+        mapping = configured if isinstance(configured, dict) else {}
+        if mapping is not configured:
             loggers.lifecycle.warning("channel_policies is not a mapping; using the defaults")
-            configured = {}
-        policies, problems = channel_policies(DEFAULTS["channel_policies"], configured)
+        policies, problems = channel_policies(DEFAULTS["channel_policies"], mapping)
         for problem in problems:
             loggers.lifecycle.warning("invalid channel policy, using its default: %s", problem)
-        self._parsed = (text, policies)
+        self._parsed = (configured, policies)
         return policies
 
     # -- bridge.reply_checks ----------------------------------------------------------------

@@ -9,7 +9,6 @@ from bot.cards import CardBuilder
 from bot.channels.base import Channel, OutboundFile
 from bot.errors import PermanentError
 from bot.formatting import mentioned_user_ids, slack_to_telegram_html
-from bot.lifecycle.clock import Clock
 from bot.models import Conversation, Delivery, Job, Message, Status
 from bot.outbox import Finish, Limit, Outbox
 from bot.preferences import preference
@@ -37,10 +36,10 @@ class Rates:
 
 
 class Relay:
-    def __init__(self, *, storage: BaseStorage, renderer: Renderer, clock: Clock,
+    def __init__(self, *, storage: BaseStorage, renderer: Renderer,
                  workspace: SlackWorkspace | None, channels: dict[str, Channel],
                  cards: CardBuilder, rates: Rates = Rates()) -> None:
-        self.storage, self.renderer, self.clock = storage, renderer, clock
+        self.storage, self.renderer = storage, renderer
         self.workspace, self.channels, self.rates = workspace, channels, rates
         self.cards = cards
 

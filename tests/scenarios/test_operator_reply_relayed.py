@@ -99,3 +99,26 @@ async def test_mentions_become_names_for_the_customer(desk: Desk) -> None:
     await desk.operator_writes(thread, "Thanks! <@UOPS2> will call you & confirm")
     await desk.settle()
     assert desk.tg.texts(501) == ["Sam: Thanks! @kim will call you & confirm"]
+
+
+async def test_a_reaction_job_queued_by_an_older_version_still_reacts(desk: Desk) -> None:
+    """Jobs in the outbox survive an upgrade: a reaction queued when its payload held only
+    the message id reads the message and the desk's emoji, as it used to."""
+    from bot import jobs
+    from bot.models import NewJob
+
+    thread = await _thread(desk, 503)
+    ts = await desk.operator_writes(thread, "on its way")
+    await desk.settle()
+    stored = await desk.storage.find_message_by_slack_ts(ts)
+    assert stored is not None
+    reacted = desk.slack.find(CHANNEL, ts)
+    assert reacted is not None
+    reacted["reactions"].clear()
+    legacy = NewJob(jobs.REACT, {"message_id": stored.id}, f"legacy-react:{stored.id}",
+                         jobs.to_slack(stored.conversation_id))
+    await desk.storage.enqueue([legacy], now=0.0)
+    desk.app.outbox.notify()
+    await desk.settle()
+    reacted = desk.slack.find(CHANNEL, ts)
+    assert reacted is not None and [r["name"] for r in reacted["reactions"]] == ["white_check_mark"]
