@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
@@ -24,6 +24,7 @@ from bot.models import (
 from storage import codec
 from storage import redis_scripts as lua
 from storage.base import BaseStorage
+from storage.redis_client import COMMAND_TIMEOUT, DeadlineRedis
 from storage.redis_documents import RedisDocumentsMixin, ms
 from storage.redis_extras import RedisExtrasMixin
 from storage.redis_writes import Writes
@@ -63,14 +64,15 @@ class RedisStorage(RedisDocumentsMixin, RedisExtrasMixin, BaseStorage):
         self._lua = {src: redis.register_script(src) for src in SCRIPTS}
 
     @classmethod
-    async def from_url(cls, url: str, *, prefix: str = "bot") -> RedisStorage:
+    async def from_url(cls, url: str, *, prefix: str = "bot",
+                       timeout: float = COMMAND_TIMEOUT) -> RedisStorage:
+        """:param timeout: seconds any one command may take, retries included"""
         # A plain pool with a high cap, not a BlockingConnectionPool: its condition variable
         # and timeout cost about as much CPU as a command (``make bench``: 239 → 378 msg/s).
         # Were the cap reached, a command would raise ConnectionError: the webhook answers
         # 500 (Telegram sends the update again) and an outbox job is retried.
-        pool = ConnectionPool.from_url(url, decode_responses=True,
-                                       max_connections=MAX_CONNECTIONS)
-        return cls(redis=Redis.from_pool(pool), prefix=prefix)
+        client = DeadlineRedis.connect(url, timeout=timeout, max_connections=MAX_CONNECTIONS)
+        return cls(redis=client, prefix=prefix)
 
     async def ping(self) -> bool:
         try:

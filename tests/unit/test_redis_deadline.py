@@ -1,0 +1,139 @@
+"""A Redis that stops answering: each command fails within its deadline, and the reply
+that comes late is never read as the answer to a later command."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
+
+import pytest
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from bot.models import NewJob
+from storage.redis import RedisStorage
+from storage.redis_client import Deadlines
+
+DEADLINE = 0.3
+
+
+class StallingProxy:
+    """A TCP proxy in front of the real redis-server that can hold Redis' replies back."""
+
+    def __init__(self, upstream: str) -> None:
+        parts = urlsplit(upstream)
+        self.host, self.port, self.db = parts.hostname, parts.port, parts.path
+        self.flowing = asyncio.Event()
+        self.flowing.set()
+        self._pumps: set[asyncio.Task[None]] = set()
+
+    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                    gate: asyncio.Event | None) -> None:
+        try:
+            while data := await reader.read(65536):
+                if gate is not None:
+                    await gate.wait()
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+    async def _accept(self, client_r: asyncio.StreamReader,
+                      client_w: asyncio.StreamWriter) -> None:
+        server_r, server_w = await asyncio.open_connection(self.host, self.port)
+        for pump in (self._pump(client_r, server_w, None),
+                     self._pump(server_r, client_w, self.flowing)):
+            task = asyncio.create_task(pump)
+            self._pumps.add(task)
+            task.add_done_callback(self._pumps.discard)
+
+    @asynccontextmanager
+    async def serving(self) -> AsyncIterator[str]:
+        server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            yield f"redis://127.0.0.1:{port}{self.db}"
+        finally:
+            server.close()
+            for task in list(self._pumps):
+                task.cancel()
+            await asyncio.gather(*self._pumps, return_exceptions=True)
+
+
+@pytest.fixture
+async def stalling(redis_server_url: str) -> AsyncIterator[tuple[StallingProxy, RedisStorage]]:
+    proxy = StallingProxy(redis_server_url)
+    async with proxy.serving() as url:
+        store = await RedisStorage.from_url(url, prefix=f"d{uuid.uuid4().hex[:10]}",
+                                            timeout=DEADLINE)
+        yield proxy, store
+        proxy.flowing.set()
+        await store.drop_everything()
+        await store.close()
+
+
+async def test_a_command_redis_does_not_answer_fails_within_its_deadline(
+        stalling: tuple[StallingProxy, RedisStorage]) -> None:
+    proxy, store = stalling
+    proxy.flowing.clear()
+    # The outer wait_for only keeps a broken deadline from hanging the suite.
+    with pytest.raises(RedisTimeoutError, match="did not answer"):
+        await asyncio.wait_for(store.mark_seen("stalled", ttl=60), timeout=10)
+    assert await asyncio.wait_for(store.ping(), timeout=10) is False
+
+
+async def test_a_late_reply_is_dropped_with_its_connection(
+        stalling: tuple[StallingProxy, RedisStorage]) -> None:
+    proxy, store = stalling
+    first, second = await store.enqueue(
+        [NewJob("first", {}, "k1", ""), NewJob("second", {}, "k2", "")], now=1.0)
+    proxy.flowing.clear()
+    with pytest.raises(RedisTimeoutError):
+        await store.get_job(first)
+    proxy.flowing.set()  # the held reply (the first job) now reaches the client
+    await asyncio.sleep(0.05)
+    job = await store.get_job(second)
+    assert job is not None and job.kind == "second"
+    assert await store.ping() is True
+
+
+async def test_a_pipeline_has_the_same_deadline(
+        stalling: tuple[StallingProxy, RedisStorage]) -> None:
+    proxy, store = stalling
+    proxy.flowing.clear()
+    with pytest.raises(RedisTimeoutError, match="pipeline"):
+        await asyncio.wait_for(store.mark_all_seen(["a", "b"], ttl=60), timeout=10)
+
+
+async def test_an_expired_command_leaves_its_task_usable() -> None:
+    deadlines = Deadlines(0.2)
+    with pytest.raises(RedisTimeoutError):
+        await deadlines.run("GET", asyncio.sleep(10))
+    task = asyncio.current_task()
+    assert task is not None and task.cancelling() == 0
+    await asyncio.sleep(0.01)  # no cancellation left pending for the next await
+    assert await deadlines.run("GET", asyncio.sleep(0.01, result="answer")) == "answer"
+
+
+async def test_a_command_cancelled_by_its_caller_stays_cancelled() -> None:
+    """A webhook whose client hung up is cancelled; that is not a Redis timeout."""
+    deadlines = Deadlines(5)
+    task = asyncio.create_task(deadlines.run("GET", asyncio.sleep(10)))
+    await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def test_commands_in_flight_together_each_keep_their_own_deadline() -> None:
+    deadlines = Deadlines(0.3)
+    slow = asyncio.create_task(deadlines.run("SLOW", asyncio.sleep(10)))
+    quick = [asyncio.create_task(deadlines.run("GET", asyncio.sleep(0.05, result=n)))
+             for n in range(20)]
+    assert await asyncio.gather(*quick) == list(range(20))
+    with pytest.raises(RedisTimeoutError, match="SLOW"):
+        await slow
