@@ -190,6 +190,21 @@ class Job:
 
 
 @dataclass(frozen=True, slots=True)
+class Limit:
+    """A token bucket for one kind of job: ``rate`` runs per second, bursts up to
+    ``burst``. With ``per_ordering_key`` each ordering key has a bucket of its own (a
+    customer's chat), named ``bucket`` followed by the key."""
+
+    bucket: str
+    rate: float
+    burst: float
+    per_ordering_key: bool = False
+
+    def bucket_for(self, job: Job) -> str:
+        return self.bucket + job.ordering_key if self.per_ordering_key else self.bucket
+
+
+@dataclass(frozen=True, slots=True)
 class Ingested:
     """What one stored inbound message produced."""
 

@@ -9,8 +9,8 @@ from bot.cards import CardBuilder
 from bot.channels.base import Channel, OutboundFile
 from bot.errors import PermanentError
 from bot.formatting import mentioned_user_ids, slack_to_telegram_html
-from bot.models import Conversation, Delivery, Job, Message, Status
-from bot.outbox import Finish, Limit, Outbox
+from bot.models import Conversation, Delivery, Job, Limit, Message, Status
+from bot.outbox import Finish, Outbox
 from bot.preferences import preference
 from bot.rendering import Renderer
 from bot.slack.workspace import SlackWorkspace
@@ -45,7 +45,7 @@ class Relay:
 
     def register(self, outbox: Outbox) -> None:
         if self.workspace is not None:
-            slack_limit = self._slack_limit
+            slack_limit = self._slack_limit()
             outbox.route(jobs.RELAY_IN, self.relay_in, limit=slack_limit)
             outbox.route(jobs.MIRROR_EDIT, self.mirror_edit)
             outbox.route(jobs.NOTICE, self.notice, limit=slack_limit)
@@ -55,17 +55,17 @@ class Relay:
         if self.channels:
             for kind, handler in ((jobs.SEND, self.send), (jobs.EDIT, self.edit),
                                   (jobs.DELETE, self.delete), (jobs.SEND_TEXT, self.send_text)):
-                outbox.route(kind, handler, limit=self._customer_limit)
+                outbox.route(kind, handler, limit=self._customer_limit())
 
-    def _slack_limit(self, job: Job) -> Limit:
+    def _slack_limit(self) -> Limit:
         rate, burst = self.rates.slack_per_channel
         assert self.workspace is not None
         return Limit(f"slack:{self.workspace.channel}", rate, burst)
 
-    def _customer_limit(self, job: Job) -> Limit:
+    def _customer_limit(self) -> Limit:
         rate, burst = self.rates.per_customer_chat
         # ordering keys name the conversation; a per-chat bucket is what Telegram counts
-        return Limit(f"chat:{job.ordering_key}", rate, burst)
+        return Limit("chat:", rate, burst, per_ordering_key=True)
 
     @property
     def slack(self) -> SlackWorkspace:

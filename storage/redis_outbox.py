@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
-from bot.models import Job, JobState, NewJob, OutboxStats
+from bot.models import Job, JobState, Limit, NewJob, OutboxStats
 from storage import codec
 from storage import redis_scripts as lua
 from storage.redis_scripts import BUCKET, FAILED, JOB, LIVE
@@ -93,11 +93,21 @@ class RedisOutboxMixin:
                 *self._enqueue_tail(jobs, now)]
         return bool(await self._lua[lua.COMPLETE](args=args))
 
-    async def claim_jobs(self, *, now: float, lease: float, limit: int) -> list[Job]:
+    async def claim_jobs(self, *, now: float, lease: float, limit: int,
+                         limits: Mapping[str, Limit] | None = None) -> list[Job]:
+        """One trip: the script takes the limited jobs' tokens as it claims them."""
         if limit <= 0:
             return []
-        replies = await self._run(lua.CLAIM, now, lease, limit, secrets.token_hex(8))
+        rules: list[str | int | float] = []
+        for kind, rule in (limits or {}).items():
+            rules += [to_json(kind), rule.bucket, rule.rate, rule.burst,
+                      int(rule.per_ordering_key)]
+        replies = await self._run(lua.CLAIM, now, lease, limit, secrets.token_hex(8),
+                                  len(rules) // 5, *rules)
         return sorted(map(_job_from_reply, replies), key=lambda job: job.id)
+
+    async def _claim_jobs(self, *, now: float, lease: float, limit: int) -> list[Job]:
+        return await self.claim_jobs(now=now, lease=lease, limit=limit)
 
     async def retry_job(
         self, job: Job, *, due_at: float, error: str, count_attempt: bool = True,

@@ -151,8 +151,29 @@ apply(first, last)
 return enqueue(last + 1)
 """
 
-# ARGV: prefix, now, lease, limit, nonce. Returns HGETALL replies of the claimed jobs.
-CLAIM = _PREAMBLE + """
+# A token bucket (a hash of tokens and ts): takes one token when there is one.
+# Returns the seconds until one is due (0 when taken).
+_TAKE_TOKEN_FN = """
+local function take_token(bucket, rate, burst, now)
+  local got = redis.call('HMGET', bucket, 'tokens', 'ts')
+  local tokens, ts = tonumber(got[1]) or burst, tonumber(got[2]) or now
+  tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)
+  local wait = 0
+  if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
+  redis.call('HSET', bucket, 'tokens', string.format('%.17g', tokens),
+             'ts', string.format('%.17g', now))
+  return wait
+end
+"""
+
+# ARGV: prefix, now, lease, limit, nonce, r, then r limits of 5 arguments each: the JSON
+# job kind, bucket name (or prefix), rate, burst, '1' when the ordering key completes the
+# name. A due job of a limited kind is claimed only with a token from its bucket; without
+# one it stays queued, due when the token is (as ``retry_job(ran=False)`` would leave it).
+# Returns HGETALL replies of the claimed jobs.
+CLAIM = _PREAMBLE + _TAKE_TOKEN_FN + f"""
+local BUCKET = {_lua_str(BUCKET)}
+""" + """
 local now = ARGV[2]
 local lease_until = num(tonumber(now) + tonumber(ARGV[3]))
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', key(RUNNING), '-inf', now)) do
@@ -160,17 +181,43 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', key(RUNNING), '-inf', now)) do
   redis.call('ZREM', key(RUNNING), id)
   redis.call('ZADD', key(READY), now, queue_of(id))
 end
+local limits = {}
+for i = 7, 6 + 5 * tonumber(ARGV[6]), 5 do
+  limits[ARGV[i]] = {ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]),
+                     ARGV[i + 4] == '1'}
+end
+-- seconds until the job may run: 0, or it waits for a token of its bucket
+local function throttled(jk)
+  local limit = limits[redis.call('HGET', jk, 'kind')]
+  if not limit then return 0 end
+  local name = limit[1]
+  if limit[4] then name = name .. cjson.decode(redis.call('HGET', jk, 'ordering_key')) end
+  return take_token(key(BUCKET, name), limit[2], limit[3], tonumber(now))
+end
+local want = tonumber(ARGV[4])
 local claimed = {}
-local due = redis.call('ZRANGEBYSCORE', key(READY), '-inf', now, 'LIMIT', 0, ARGV[4])
+-- Throttled queues move to later scores, so looking past ``want`` finds the runnable.
+local due = redis.call('ZRANGEBYSCORE', key(READY), '-inf', now, 'LIMIT', 0, want * 4)
 for i, q in ipairs(due) do
-  redis.call('ZREM', key(READY), q)
+  if #claimed >= want then break end
   local id = redis.call('LINDEX', key(QUEUE, q), 0)
-  if id then
-    local token = '"' .. ARGV[5] .. '.' .. i .. '"'
-    redis.call('HSET', key(JOB, id), 'state', S_RUNNING, 'lease_token', token)
-    redis.call('HINCRBY', key(JOB, id), 'runs', 1)
-    redis.call('ZADD', key(RUNNING), lease_until, id)
-    claimed[#claimed + 1] = redis.call('HGETALL', key(JOB, id))
+  if not id then
+    redis.call('ZREM', key(READY), q)
+  else
+    local jk = key(JOB, id)
+    local wait = throttled(jk)
+    if wait > 0 then
+      local at = num(tonumber(now) + wait)
+      redis.call('HSET', jk, 'due_at', at)
+      redis.call('ZADD', key(READY), at, q)
+    else
+      redis.call('ZREM', key(READY), q)
+      local token = '"' .. ARGV[5] .. '.' .. i .. '"'
+      redis.call('HSET', jk, 'state', S_RUNNING, 'lease_token', token)
+      redis.call('HINCRBY', jk, 'runs', 1)
+      redis.call('ZADD', key(RUNNING), lease_until, id)
+      claimed[#claimed + 1] = redis.call('HGETALL', jk)
+    end
   end
 end
 return claimed
@@ -218,16 +265,9 @@ return 1
 """
 
 # KEYS: bucket hash. ARGV: rate, burst, now. Returns the wait in seconds, as a string.
-TAKE_TOKEN = """
-local rate, burst, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local got = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens, ts = tonumber(got[1]) or burst, tonumber(got[2]) or now
-tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)
-local wait = 0
-if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
-redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens),
-           'ts', string.format('%.17g', now))
-return string.format('%.17g', wait)
+TAKE_TOKEN = _TAKE_TOKEN_FN + """
+return string.format('%.17g', take_token(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]),
+                                         tonumber(ARGV[3])))
 """
 
 # KEYS: pool members (JSON list), pool cursor. Returns the member whose turn it is.

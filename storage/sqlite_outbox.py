@@ -81,7 +81,7 @@ class SqliteOutboxMixin:
             return []
         return await self.db.tx(lambda conn: insert_jobs(conn, jobs, now))
 
-    async def claim_jobs(self, *, now: float, lease: float, limit: int) -> list[Job]:
+    async def _claim_jobs(self, *, now: float, lease: float, limit: int) -> list[Job]:
         params = {"now": now, "lease_until": now + lease, "limit": limit}
         rows = await self.db.tx(lambda conn: conn.execute(_CLAIM, params).fetchall())
         return sorted(map(job_from_row, rows), key=lambda j: j.id)

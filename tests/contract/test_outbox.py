@@ -9,8 +9,8 @@ import pytest
 from bot.errors import PermanentError, RetryableError
 from bot.lifecycle.retry import RetryPolicy
 from bot.metrics import Metrics
-from bot.models import Job, JobState
-from bot.outbox import Limit, Outbox
+from bot.models import Job, JobState, Limit
+from bot.outbox import Outbox
 from storage.base import BaseStorage
 from tests.support.clock import FakeClock
 from tests.support.factories import job
@@ -145,7 +145,7 @@ async def test_rate_limit_spaces_sends_per_destination(
     async def handler(j: Job) -> None:
         sent.append((j.payload["n"], clock.now().timestamp()))
 
-    outbox.route("test", handler, limit=lambda j: Limit("chan:C1", rate=1, burst=1))
+    outbox.route("test", handler, limit=Limit("chan:C1", rate=1, burst=1))
     await storage.enqueue([job(n, ordering_key=f"c{n}") for n in range(3)],
                           now=clock.now().timestamp())
     for _ in range(4):
@@ -255,7 +255,7 @@ async def test_a_429_holds_every_job_to_that_destination(
         if j.payload["n"] == 0 and len(tried) == 1:
             raise RetryableError("Too Many Requests", retry_after=20, code="ratelimited")
 
-    outbox.route("test", handler, limit=lambda j: Limit("slack:C1", rate=10, burst=10))
+    outbox.route("test", handler, limit=Limit("slack:C1", rate=10, burst=10))
     await storage.enqueue([job(0, ordering_key="a")], now=clock.now().timestamp())
     await outbox.run_once()  # job 0 is refused with Retry-After: 20
     start = clock.now().timestamp()

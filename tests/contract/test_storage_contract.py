@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.models import Delivery, JobState, Status
+from bot.models import Delivery, JobState, Limit, NewJob, Status
 from storage.base import BaseStorage
 from tests.support.factories import T0, inbound, job, lead, out_message, relay_plan
 
@@ -188,6 +188,45 @@ async def test_rate_limit_wait_does_not_count_an_attempt(storage: BaseStorage) -
     await storage.retry_job(one, due_at=1, error="", count_attempt=False)
     (again,) = await storage.claim_jobs(now=1, lease=30, limit=1)
     assert again.attempts == 0
+
+
+def limited(n: int, ordering_key: str, kind: str = "send") -> NewJob:
+    return NewJob(kind=kind, payload={"n": n}, dedupe_key=f"job:{n}", ordering_key=ordering_key)
+
+
+async def test_a_limited_job_is_claimed_only_with_a_token(storage: BaseStorage) -> None:
+    shared = {"send": Limit("slack:C1", rate=1, burst=2)}
+    *_, third_id = await storage.enqueue([limited(n, f"k{n}") for n in (1, 2, 3)], now=0)
+    first = await storage.claim_jobs(now=0, lease=30, limit=10, limits=shared)
+    assert sorted(j.payload["n"] for j in first) == [1, 2]
+    held = await storage.get_job(third_id)
+    assert held is not None and held.state is JobState.PENDING
+    assert held.due_at == 1.0 and held.runs == 0 and held.attempts == 0
+    assert await storage.claim_jobs(now=0.5, lease=30, limit=10, limits=shared) == []
+    (third,) = await storage.claim_jobs(now=1.0, lease=30, limit=10, limits=shared)
+    assert third.payload["n"] == 3 and third.runs == 1
+
+
+async def test_a_bucket_per_ordering_key(storage: BaseStorage) -> None:
+    per_chat = {"send": Limit("chat:", rate=1, burst=1, per_ordering_key=True)}
+    await storage.enqueue([limited(1, "a"), limited(2, "b")], now=0)
+    both = await storage.claim_jobs(now=0, lease=30, limit=10, limits=per_chat)
+    assert sorted(j.payload["n"] for j in both) == [1, 2]
+    for claimed in both:
+        await storage.complete_job(claimed)
+    await storage.enqueue([limited(3, "a")], now=0.1)
+    assert await storage.claim_jobs(now=0.1, lease=30, limit=10, limits=per_chat) == []
+    assert await storage.take_token("chat:b", rate=1, burst=1, now=0.1) > 0  # b's own
+
+
+async def test_throttled_jobs_do_not_take_the_places_of_runnable_ones(
+        storage: BaseStorage) -> None:
+    one_token = {"send": Limit("slack:C1", rate=0.1, burst=1)}
+    await storage.enqueue([limited(n, f"k{n}") for n in (1, 2, 3)]
+                          + [limited(4, "k4", kind="react")], now=0)
+    claimed = await storage.claim_jobs(now=0, lease=30, limit=2, limits=one_token)
+    assert sorted(j.payload["n"] for j in claimed) == [1, 4]
+    assert (await storage.outbox_stats(now=0)).depth == 4
 
 
 async def test_outbox_stats_depth_and_age(storage: BaseStorage) -> None:
