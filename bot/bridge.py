@@ -118,23 +118,28 @@ class Bridge:
         await self._enqueue([jobs.send_text(inbound.key, html, inbound.event_key)])
 
     # -- operators ------------------------------------------------------------------------
-    async def on_operator_message(self, message: OperatorMessage) -> None:
-        conv = await self.storage.find_by_thread(message.slack_channel, message.thread_ts)
-        if conv is None or await self.storage.find_message_by_slack_ts(message.ts):
-            return  # not a conversation thread, or a redelivery of a stored message
+    async def on_operator_message(self, message: OperatorMessage) -> bool:
+        """:return: True when the message was stored, and ``message.delivery_keys`` with
+        it in the same transaction (the delivery needs recording no more)."""
+        conv = await self.storage.thread_for_new_message(message.slack_channel,
+                                                         message.thread_ts, message.ts)
+        if conv is None:
+            return False  # not a conversation thread, or a redelivery of a stored message
         kind = classify(message.text)
         if kind == "command":
-            await self._run_command(conv, message)
-        elif kind == "note":
+            return await self._run_command(conv, message)
+        if kind == "note":
             await self._store(conv, message, Direction.NOTE)
         elif not self.access.may_operate(message.user):
             await self.whisper(message, self.renderer.render("slack/not_an_operator.mrkdwn"))
+            return False
         elif reason := await self._reply_refusal(conv, message):
             await self._store(conv, message, Direction.NOTE)
             text = self.renderer.render("slack/reply_blocked.mrkdwn", reason=reason)
             await self._enqueue([jobs.notice(conv.id, text, f"blocked:{message.ts}")])
         else:
             await self._relay_reply(conv, message)
+        return True
 
     async def _reply_refusal(self, conv: Conversation, message: OperatorMessage) -> str:
         for check in self.reply_checks:
@@ -184,22 +189,26 @@ class Bridge:
                       created_at=self.clock.now(), text=message.text, attachments=message.files,
                       slack_ts=message.ts)
         stored, _ = await self.storage.add_message(
-            msg, plan, conversation=conv if save_conversation else None)
+            msg, plan, conversation=conv if save_conversation else None,
+            seen=message.delivery_keys, seen_ttl=message.delivery_ttl)
         return stored
 
     # -- commands ---------------------------------------------------------------------------
-    async def _run_command(self, conv: Conversation, message: OperatorMessage) -> None:
+    async def _run_command(self, conv: Conversation, message: OperatorMessage) -> bool:
+        """:return: True when the command was stored (see ``on_operator_message``)."""
         name, _, args = message.text.lstrip()[1:].partition(" ")
         handler = self.commands.get(name.lower())
         if handler is None:
             text = self.renderer.render("slack/unknown_command.mrkdwn", command=f"!{name}")
             await self.whisper(message, text)
-        elif name.lower() != "help" and not self.access.may_operate(message.user):
+            return False
+        if name.lower() != "help" and not self.access.may_operate(message.user):
             await self.whisper(message, self.renderer.render("slack/not_an_operator.mrkdwn"))
-        else:
-            await handler(CommandContext(conv, message, args.strip()))
-            if name.lower() != "note":  # stored so a redelivered command does not run twice
-                await self._store(conv, message, Direction.NOTE)
+            return False
+        await handler(CommandContext(conv, message, args.strip()))
+        if name.lower() != "note":  # stored so a redelivered command does not run twice
+            await self._store(conv, message, Direction.NOTE)
+        return True  # ``!note`` stored itself
 
     async def _help(self, ctx: CommandContext) -> None:
         text = self.renderer.render("slack/command_help.mrkdwn", extra_commands=self.command_help)

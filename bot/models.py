@@ -235,6 +235,10 @@ class OperatorMessage:
     text: str
     files: tuple[Attachment, ...] = ()
     event_key: str = ""
+    #: dedupe keys that record this Slack delivery as processed (``Delivery``), kept for
+    #: ``delivery_ttl`` seconds; written with the message when it is stored
+    delivery_keys: tuple[str, ...] = ()
+    delivery_ttl: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -18,6 +18,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot import loggers
+from bot.models import OperatorMessage
 from bot.slack import parse
 from bot.slack.events import OperatorEvents
 from storage.base import BaseStorage
@@ -37,7 +38,8 @@ class Delivery:
     ``BaseStorage`` can only test-and-set (``mark_seen``), and bolt runs listeners after
     all global middleware, so "skip if done" is split in two. Attempt *n* tests the key
     ``slack:<event_id>:<n>``, which nothing but a *success* of an earlier attempt sets
-    (``processed`` writes the keys of every later attempt). A retry after a success is
+    (``processed`` writes the keys of every later attempt; a stored operator message
+    carries them into its own transaction instead). A retry after a success is
     therefore acked and skipped; a retry after a failure finds its key unset and runs.
     Two attempts may still overlap when the first outlives Slack's 3 s timeout; the
     bridge is idempotent per message ts for that case.
@@ -50,6 +52,12 @@ class Delivery:
     def _key(self, attempt: int) -> str:
         return f"slack:{self.event_id}:{attempt}"
 
+    def later_keys(self) -> tuple[str, ...]:
+        """The keys that make every later attempt a repeat (none without an event id)."""
+        if not self.event_id:
+            return ()
+        return tuple(self._key(n) for n in range(self.attempt + 1, LAST_RETRY + 1))
+
     async def is_repeat(self) -> bool:
         """True when an earlier attempt of this event was processed successfully."""
         if not self.event_id:
@@ -58,10 +66,13 @@ class Delivery:
 
     async def processed(self) -> None:
         """Record success, so that later attempts are skipped."""
-        if not self.event_id:
-            return
-        later = range(self.attempt + 1, LAST_RETRY + 1)
-        await self.storage.mark_all_seen([self._key(n) for n in later], ttl=SEEN_TTL)
+        if keys := self.later_keys():
+            await self.storage.mark_all_seen(keys, ttl=SEEN_TTL)
+
+    def recorded_with(self, message: OperatorMessage) -> OperatorMessage:
+        """``message`` carrying this delivery's keys, so that storing it also records the
+        delivery as processed: one store trip fewer for every reply."""
+        return replace(message, delivery_keys=self.later_keys(), delivery_ttl=SEEN_TTL)
 
 
 def retry_number(request: AsyncBoltRequest) -> int:
@@ -140,7 +151,8 @@ async def operator_event(
     """Every ``message`` event: thread replies, edits and deletions reach the bridge;
     root messages, bot posts, joins and the like are acked and dropped."""
     if (message := parse.operator_message(event)) is not None:
-        await bridge.on_operator_message(message)
+        if await bridge.on_operator_message(delivery.recorded_with(message)):
+            return  # stored, and the delivery recorded with it
     elif (edit := parse.edited(event)) is not None:
         await bridge.on_operator_edit(*edit)
     elif (gone := parse.deleted(event)) is not None:

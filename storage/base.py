@@ -85,10 +85,12 @@ class BaseStorage(ABC):
     @abstractmethod
     async def add_message(
         self, message: Message, jobs: Callable[[Message], Sequence[NewJob]],
-        *, conversation: Conversation | None = None,
+        *, conversation: Conversation | None = None, seen: Sequence[str] = (),
+        seen_ttl: float = 0.0,
     ) -> tuple[Message, tuple[int, ...]]:
         """Store a new message (its ``id`` is assigned) and the jobs that deliver it, as one
-        unit; with ``conversation``, also save it (its timestamps moved) in the same unit."""
+        unit; with ``conversation``, also save it (its timestamps moved) in the same unit,
+        and mark the event keys ``seen`` for ``seen_ttl`` seconds (``mark_all_seen``)."""
 
     # -- customers and conversations -------------------------------------------------
     @abstractmethod
@@ -133,6 +135,16 @@ class BaseStorage(ABC):
 
     @abstractmethod
     async def find_message_by_slack_ts(self, slack_ts: str) -> Message | None: ...
+
+    async def thread_for_new_message(self, slack_channel: str, thread_ts: str,
+                                     slack_ts: str) -> Conversation | None:
+        """The conversation of the thread, unless a message with ``slack_ts`` is stored
+        already (a redelivery): ``find_by_thread`` and ``find_message_by_slack_ts`` at once
+        (a backend may do it in one trip)."""
+        conv = await self.find_by_thread(slack_channel, thread_ts)
+        if conv is None or await self.find_message_by_slack_ts(slack_ts):
+            return None
+        return conv
 
     @abstractmethod
     async def save_message(self, message: Message) -> None:

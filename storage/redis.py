@@ -115,7 +115,8 @@ class RedisStorage(RedisDocumentsMixin, RedisExtrasMixin, BaseStorage):
 
     async def add_message(
         self, message: Message, jobs: Callable[[Message], Sequence[NewJob]],
-        *, conversation: Conversation | None = None,
+        *, conversation: Conversation | None = None, seen: Sequence[str] = (),
+        seen_ttl: float = 0.0,
     ) -> tuple[Message, tuple[int, ...]]:
         msg = replace(message, id=await self._next_id(MSG))
         new_jobs = jobs(msg)
@@ -123,6 +124,8 @@ class RedisStorage(RedisDocumentsMixin, RedisExtrasMixin, BaseStorage):
         self._put_message(pipe, msg, new=True)
         if conversation is not None:
             self._put_conversation(pipe, conversation, new=False)
+        for key in seen:
+            pipe.set(self._k(SEEN, key), 1, px=ms(seen_ttl))
         return msg, await self._commit(pipe, new_jobs, msg.created_at.timestamp())
 
     # -- customers and conversations -----------------------------------------------------
@@ -179,6 +182,20 @@ class RedisStorage(RedisDocumentsMixin, RedisExtrasMixin, BaseStorage):
     async def find_message_by_slack_ts(self, slack_ts: str) -> Message | None:
         msg = await self._follow(self._k(MSG_BY_TS, slack_ts), codec.message_from, MSG)
         return msg if msg is not None and msg.slack_ts == slack_ts else None
+
+    async def thread_for_new_message(self, slack_channel: str, thread_ts: str,
+                                     slack_ts: str) -> Conversation | None:
+        keys = [self._k(CONV_BY_THREAD, slack_channel, thread_ts), self._k(MSG_BY_TS, slack_ts)]
+        raw_conv, raw_msg = await self._lua[lua.THREAD_FOR_NEW_MESSAGE](
+            keys=keys, args=[self._k(CONV, ""), self._k(MSG, "")])
+        if raw_conv is None:
+            return None
+        conv = codec.conversation_from(json.loads(raw_conv))
+        if (conv.slack_channel, conv.thread_ts) != (slack_channel, thread_ts):
+            return None  # a stale index entry (see find_by_thread)
+        if raw_msg is not None and codec.message_from(json.loads(raw_msg)).slack_ts == slack_ts:
+            return None
+        return conv
 
     async def save_message(self, message: Message) -> None:
         writes = Writes()

@@ -19,7 +19,7 @@ from storage.redis_writes import Writes
 
 SCRIPTS = (lua.COMMIT, lua.CLAIM, lua.COMPLETE, lua.RETRY, lua.FAIL, lua.TAKE_TOKEN,
            lua.NEXT_IN_POOL, lua.CREATE_LEAD, lua.FOLLOW, lua.MESSAGE_WITH_CONVERSATION,
-           lua.INGEST_READ)
+           lua.INGEST_READ, lua.THREAD_FOR_NEW_MESSAGE)
 _JOB_FIELDS = tuple(f.name for f in fields(Job) if f.name != "id")
 
 

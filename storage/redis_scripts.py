@@ -299,6 +299,19 @@ if not id then return false end
 return redis.call('GET', ARGV[1] .. id)
 """
 
+# KEYS: thread index, message-by-ts index. ARGV: conversation and message keys' prefixes.
+# Returns {conversation doc, message doc}, either false; the message only with the thread.
+THREAD_FOR_NEW_MESSAGE = """
+local function follow(index, prefix)
+  local id = redis.call('GET', index)
+  if not id then return false end
+  return redis.call('GET', prefix .. id)
+end
+local conv = follow(KEYS[1], ARGV[1])
+if not conv then return {false, false} end
+return {conv, follow(KEYS[2], ARGV[2])}
+"""
+
 # KEYS: a message document. ARGV: the conversation keys' prefix. Returns {message doc,
 # conversation doc} (either may be false).
 MESSAGE_WITH_CONVERSATION = """

@@ -124,12 +124,15 @@ class SqliteStorage(SqliteOutboxMixin, SqliteDeskMixin, SqliteExtrasMixin, BaseS
 
     async def add_message(
         self, message: Message, jobs: Callable[[Message], Sequence[NewJob]],
-        *, conversation: Conversation | None = None,
+        *, conversation: Conversation | None = None, seen: Sequence[str] = (),
+        seen_ttl: float = 0.0,
     ) -> tuple[Message, tuple[int, ...]]:
         def work(conn: sqlite3.Connection) -> tuple[Message, tuple[int, ...]]:
             msg = _insert_message(conn, message)
             if conversation is not None:
                 conn.execute(_CONV_REPLACE, _conv_row(conversation))
+            for key in seen:
+                mark_seen_in(conn, key, seen_ttl)
             return msg, tuple(insert_jobs(conn, jobs(msg), message.created_at.timestamp()))
 
         return await self.db.tx(work)

@@ -8,8 +8,9 @@ from bot.models import LeadForm, LeadRequest, OperatorMessage
 
 
 class OperatorEvents(Protocol):
-    async def on_operator_message(self, message: OperatorMessage) -> None:
-        """A human wrote in a thread (reply, note or ``!command``)."""
+    async def on_operator_message(self, message: OperatorMessage) -> bool:
+        """A human wrote in a thread (reply, note or ``!command``). :return: True when the
+        message was stored with its ``delivery_keys``."""
 
     async def on_operator_edit(self, slack_channel: str, ts: str, text: str) -> None:
         """A human edited a thread message."""

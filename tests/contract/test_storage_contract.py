@@ -124,6 +124,34 @@ async def test_add_message_can_save_its_conversation_in_the_same_unit(
     assert await storage.get_message(msg.id) == msg
 
 
+async def test_add_message_marks_its_event_keys_seen_in_the_same_unit(
+    storage: BaseStorage
+) -> None:
+    got = await _ingest(storage, "42", "1")
+    assert got is not None
+    await storage.add_message(out_message(got.conversation.id), lambda m: [],
+                              seen=["slack:Ev9:1", "slack:Ev9:2"], seen_ttl=TTL)
+    assert not await storage.mark_seen("slack:Ev9:1", TTL)
+    assert not await storage.mark_seen("slack:Ev9:2", TTL)
+    assert await storage.mark_seen("slack:Ev9:3", TTL)
+
+
+async def test_thread_for_new_message_skips_stored_messages_and_other_threads(
+    storage: BaseStorage
+) -> None:
+    got = await _ingest(storage, "42", "1")
+    assert got is not None
+    conv = await storage.set_thread(got.conversation.id, "C1", "1700000000.000001")
+    reply = out_message(conv.id)
+    found = await storage.thread_for_new_message("C1", conv.thread_ts, reply.slack_ts)
+    assert found is not None and found.id == conv.id
+    await storage.add_message(reply, lambda m: [])
+    assert await storage.thread_for_new_message("C1", conv.thread_ts, reply.slack_ts) is None
+    assert await storage.thread_for_new_message("C1", conv.thread_ts, "1700000000.000999")
+    assert await storage.thread_for_new_message("C1", "1699999999.000000", "1.2") is None
+    assert await storage.thread_for_new_message("C2", conv.thread_ts, "1.2") is None
+
+
 async def test_mark_seen_once_and_expiry(storage: BaseStorage) -> None:
     assert await storage.mark_seen("slack:Ev1", TTL)
     assert not await storage.mark_seen("slack:Ev1", TTL)

@@ -56,7 +56,7 @@ class RecordingDesk:
 
 
 class NoBridge:
-    async def on_operator_message(self, message: OperatorMessage) -> None:
+    async def on_operator_message(self, message: OperatorMessage) -> bool:
         raise AssertionError("no message events in these tests")
 
     async def on_operator_edit(self, slack_channel: str, ts: str, text: str) -> None:

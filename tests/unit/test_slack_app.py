@@ -42,12 +42,14 @@ class RecordingBridge:
         self.attempts = 0
         self.fail_next = 0
 
-    async def on_operator_message(self, message: OperatorMessage) -> None:
+    async def on_operator_message(self, message: OperatorMessage) -> bool:
+        """Stores nothing: the handler records the delivery itself (``processed``)."""
         self.attempts += 1
         if self.fail_next:
             self.fail_next -= 1
             raise RuntimeError("store unavailable")
         self.messages.append(message)
+        return False
 
     async def on_operator_edit(self, slack_channel: str, ts: str, text: str) -> None:
         self.edits.append((slack_channel, ts, text))
@@ -149,7 +151,8 @@ async def test_thread_reply_reaches_the_bridge_once_despite_retries(
     assert await post.event(thread_reply(), retry=2) == 200
     assert bridge.messages == [OperatorMessage(
         slack_channel="C1", thread_ts=ROOT, ts=REPLY, user="U1", text=TEXT,
-        event_key=f"slack:C1:{REPLY}")]
+        event_key=f"slack:C1:{REPLY}",
+        delivery_keys=("slack:Ev1:1", "slack:Ev1:2", "slack:Ev1:3"), delivery_ttl=3600.0)]
     assert bridge.attempts == 1
     assert len(slack.calls_to("auth.test")) == 1
 
