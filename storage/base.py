@@ -25,9 +25,6 @@ from bot.models import (
 from storage import codec
 from storage.settings_cache import SettingsCache
 
-# How often one claim_jobs call claims again to fill the places of throttled jobs.
-CLAIM_ROUNDS = 4
-
 JobPlan = Callable[[Conversation, Message, bool], Sequence[NewJob]]
 """Given the stored conversation, message and whether the conversation was just opened,
 return the outbox jobs that relay the message. Called inside the ingest unit."""
@@ -162,6 +159,7 @@ class BaseStorage(ABC):
         :return: the ids of the jobs (existing ids for duplicates)
         """
 
+    @abstractmethod
     async def claim_jobs(self, *, now: float, lease: float, limit: int,
                          limits: Mapping[str, Limit] | None = None) -> list[Job]:
         """Take up to ``limit`` due jobs for ``lease`` seconds. A job is due when its time
@@ -170,35 +168,9 @@ class BaseStorage(ABC):
         job to exactly one caller, across processes.
 
         A due job whose kind has a :class:`Limit` in ``limits`` is handed out only with a
-        token from its bucket; without one it stays queued, due when the token is, and its
-        claim is not counted in ``runs``. (A backend may do this in one trip; this one
-        takes the tokens after claiming, and claims again for the throttled.)"""
-        claimed: list[Job] = []
-        for _ in range(CLAIM_ROUNDS):
-            want = limit - len(claimed)
-            jobs = await self._claim_jobs(now=now, lease=lease, limit=want)
-            runnable = [job for job in jobs if not await self._throttled(job, limits, now)]
-            claimed += runnable
-            if len(jobs) < want or len(runnable) == len(jobs):
-                break  # nothing more is due, or nothing was held back
-        return sorted(claimed, key=lambda job: job.id)
-
-    async def _throttled(self, job: Job, limits: Mapping[str, Limit] | None,
-                         now: float) -> bool:
-        """Take ``job``'s token; without one, give the claim back until it is due."""
-        limit = limits.get(job.kind) if limits else None
-        if limit is None:
-            return False
-        wait = await self.take_token(limit.bucket_for(job), rate=limit.rate,
-                                     burst=limit.burst, now=now)
-        if wait > 0:
-            await self.retry_job(job, due_at=now + wait, error=job.last_error,
-                                 count_attempt=False, ran=False)
-        return wait > 0
-
-    @abstractmethod
-    async def _claim_jobs(self, *, now: float, lease: float, limit: int) -> list[Job]:
-        """:meth:`claim_jobs` without limits."""
+        token from its bucket (``take_token``), taken in the same transaction; without one
+        it stays queued, due when the token is, and its claim is not counted in ``runs``.
+        Throttled jobs do not take the places of runnable ones further down the queue."""
 
     @abstractmethod
     async def complete_job(self, job: Job, *, save: Sequence[Message] = (),

@@ -106,9 +106,6 @@ class RedisOutboxMixin:
                                   len(rules) // 5, *rules)
         return sorted(map(_job_from_reply, replies), key=lambda job: job.id)
 
-    async def _claim_jobs(self, *, now: float, lease: float, limit: int) -> list[Job]:
-        return await self.claim_jobs(now=now, lease=lease, limit=limit)
-
     async def retry_job(
         self, job: Job, *, due_at: float, error: str, count_attempt: bool = True,
         ran: bool = True,

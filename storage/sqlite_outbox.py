@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from bot.models import Job, JobState, NewJob, OutboxStats
+from bot.models import Job, JobState, Limit, NewJob, OutboxStats
 from storage.sqlite_db import SqliteDb
+
+# How often one claim claims again to fill the places of the jobs it held back.
+CLAIM_ROUNDS = 4
 
 _CLAIM = """
 UPDATE outbox SET state = 'running', lease_until = :lease_until, runs = runs + 1,
@@ -81,10 +84,23 @@ class SqliteOutboxMixin:
             return []
         return await self.db.tx(lambda conn: insert_jobs(conn, jobs, now))
 
-    async def _claim_jobs(self, *, now: float, lease: float, limit: int) -> list[Job]:
-        params = {"now": now, "lease_until": now + lease, "limit": limit}
-        rows = await self.db.tx(lambda conn: conn.execute(_CLAIM, params).fetchall())
-        return sorted(map(job_from_row, rows), key=lambda j: j.id)
+    async def claim_jobs(self, *, now: float, lease: float, limit: int,
+                         limits: Mapping[str, Limit] | None = None) -> list[Job]:
+        def work(conn: sqlite3.Connection) -> list[Job]:
+            claimed: list[Job] = []
+            for _ in range(CLAIM_ROUNDS):
+                want = limit - len(claimed)
+                params = {"now": now, "lease_until": now + lease, "limit": want}
+                jobs = list(map(job_from_row, conn.execute(_CLAIM, params).fetchall()))
+                runnable = [job for job in jobs if not _held_back(conn, job, limits, now)]
+                claimed += runnable
+                if len(jobs) < want or len(runnable) == len(jobs):
+                    break  # nothing more is due, or nothing was held back
+            return claimed
+
+        if limit <= 0:
+            return []
+        return sorted(await self.db.tx(work), key=lambda j: j.id)
 
     async def retry_job(
         self, job: Job, *, due_at: float, error: str, count_attempt: bool = True,
@@ -122,6 +138,19 @@ class SqliteOutboxMixin:
 
     async def hold_bucket(self, bucket: str, *, rate: float, until: float, now: float) -> None:
         await self.db.tx(lambda conn: _hold_bucket(conn, bucket, rate, until, now))
+
+
+def _held_back(conn: sqlite3.Connection, job: Job, limits: Mapping[str, Limit] | None,
+               now: float) -> bool:
+    """Take ``job``'s token; without one, hand the claim back until the token is due."""
+    limit = limits.get(job.kind) if limits else None
+    if limit is None:
+        return False
+    wait = _take_token(conn, limit.bucket_for(job), limit.rate, limit.burst, now)
+    if wait > 0:
+        conn.execute("UPDATE outbox SET state = 'pending', due_at = ?, runs = runs - 1,"
+                     " lease_token = '' WHERE id = ?", (now + wait, job.id))
+    return wait > 0
 
 
 def _hold_bucket(conn: sqlite3.Connection, bucket: str, rate: float, until: float,
