@@ -8,6 +8,10 @@ in flight, each command only noted in a dict.
 
 When a deadline passes, redis-py drops the connection the command was using (it does so
 for any exception mid-command), so a late reply is never read as the answer to a later one.
+
+Commands are also packed by hiredis (:class:`HiredisPackedConnection`), as redis-py's sync
+client packs them: its asyncio client packs in Python at ~0.9 µs an argument, ~50 µs for
+the commit of one customer message, against ~5 µs.
 """
 
 from __future__ import annotations
@@ -18,7 +22,10 @@ from typing import Any, TypeVar
 
 from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.client import Pipeline
+from redis.asyncio.connection import Connection
+from redis.connection import HiredisRespSerializer
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.utils import HIREDIS_AVAILABLE
 
 COMMAND_TIMEOUT = 5.0
 CONNECT_TIMEOUT = 5.0
@@ -71,6 +78,15 @@ class Deadlines:
             self._timer = loop.call_later(self.timeout / TICKS_PER_TIMEOUT, self._tick)
 
 
+class HiredisPackedConnection(Connection):
+    """A TCP connection whose commands hiredis packs (the same bytes, in C)."""
+
+    _serializer = HiredisRespSerializer()
+
+    def pack_command(self, *args: Any) -> list[bytes]:
+        return self._serializer.pack(*args)
+
+
 class DeadlineRedis(Redis):
     """:class:`Redis` whose commands and pipelines each get ``deadlines.timeout`` seconds,
     retries, reconnect and reply included."""
@@ -84,9 +100,11 @@ class DeadlineRedis(Redis):
     def connect(cls, url: str, *, timeout: float = COMMAND_TIMEOUT,
                 max_connections: int) -> DeadlineRedis:
         # socket_timeout=None: no per-command timers; the deadlines replace them.
+        # A unix:// or rediss:// URL picks its own connection class (packed in Python).
+        packed = {"connection_class": HiredisPackedConnection} if HIREDIS_AVAILABLE else {}
         pool = ConnectionPool.from_url(url, decode_responses=True, socket_timeout=None,
                                        socket_connect_timeout=CONNECT_TIMEOUT,
-                                       max_connections=max_connections)
+                                       max_connections=max_connections, **packed)
         client = cls.from_pool(pool)
         client.deadlines = Deadlines(timeout)
         return client

@@ -1,5 +1,6 @@
-"""A Redis that stops answering: each command fails within its deadline, and the reply
-that comes late is never read as the answer to a later command."""
+"""The Redis client: a Redis that stops answering fails each command within its
+deadline (the late reply is never read as the answer to a later command), and commands
+packed by hiredis are the bytes redis-py's own packer makes."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.models import NewJob
 from storage.redis import RedisStorage
-from storage.redis_client import Deadlines
+from redis.asyncio.connection import Connection
+
+from storage.redis_client import Deadlines, DeadlineRedis, HiredisPackedConnection
 
 DEADLINE = 0.3
 
@@ -137,3 +140,21 @@ async def test_commands_in_flight_together_each_keep_their_own_deadline() -> Non
     assert await asyncio.gather(*quick) == list(range(20))
     with pytest.raises(RedisTimeoutError, match="SLOW"):
         await slow
+
+
+@pytest.mark.parametrize("args", [
+    ("EVALSHA", "a" * 40, 0, "bot", 1.5, -3, 2**62),
+    ("SET", "bot:msg:1", '{"text":"héllo ✅ <@U1>"}', "PX", 604800000),
+    ("EVALSHA", "f" * 40, 0, 0.1, 1e-7, 1796184196.894643, 1 / 3, 5.0, 1e20),
+    ("SET", "big", "x" * 70_000),
+    ("CONFIG GET", "maxmemory"),
+    ("SET", b"raw-bytes", b"\x00\xff"),
+])
+def test_hiredis_packs_the_bytes_redis_py_would(args: tuple[object, ...]) -> None:
+    ours = b"".join(HiredisPackedConnection().pack_command(*args))
+    assert ours == b"".join(Connection().pack_command(*args))
+
+
+def test_the_store_client_uses_the_hiredis_packer() -> None:
+    client = DeadlineRedis.connect("redis://127.0.0.1:1/0", max_connections=1)
+    assert client.connection_pool.connection_class is HiredisPackedConnection
