@@ -9,7 +9,7 @@ from bot.cards import CardBuilder
 from bot.channels.base import Channel, OutboundFile
 from bot.errors import PermanentError
 from bot.formatting import mentioned_user_ids, slack_to_telegram_html
-from bot.models import Conversation, Delivery, Job, Limit, Message, Status
+from bot.models import Conversation, Customer, Delivery, Job, Limit, Message, Status
 from bot.outbox import Finish, Outbox
 from bot.preferences import preference
 from bot.rendering import Renderer
@@ -189,22 +189,27 @@ class Relay:
             raise PermanentError(f"the {name} channel is not configured", code="no_channel")
         return channel
 
-    async def _reply_html(self, conv: Conversation, msg: Message) -> str:
+    async def _load_reply(self, job: Job) -> tuple[Message, Conversation, Customer | None]:
+        found = await self.storage.message_for_reply(int(job.payload["message_id"]))
+        if found is None:
+            raise PermanentError("the message is no longer stored", code="gone")
+        return found
+
+    async def _reply_html(self, msg: Message, customer: Customer | None) -> str:
         names = await self.slack.display_names(mentioned_user_ids(msg.text))
         body = slack_to_telegram_html(msg.text, user_names=names)
         show_name = await preference(self.storage, "show_operator_name")
         operator = (await self.slack.profile(msg.author))["first"] if show_name else ""
-        customer = await self.storage.get_customer(conv.key)
         language = customer.language if customer else ""
         return self.renderer.render_for("telegram/operator_reply.html", language,
                                         operator=operator, body=body)
 
     async def send(self, job: Job) -> Finish | None:
-        msg, conv = await self._load(job)
+        msg, conv, customer = await self._load_reply(job)
         if msg.channel_message_id or msg.deleted:
             return None  # sent by an earlier run, or deleted before it went out
         channel = self._channel(conv.key.channel)
-        html = await self._reply_html(conv, msg) if msg.text.strip() else ""
+        html = await self._reply_html(msg, customer) if msg.text.strip() else ""
         msg.channel_message_id = await self._send_to(channel, conv.key.chat_id, msg, html)
         msg.delivery = Delivery.DELIVERED
         name = await preference(self.storage, "delivery_reaction")
@@ -222,10 +227,10 @@ class Relay:
         return first_id
 
     async def edit(self, job: Job) -> None:
-        msg, conv = await self._load(job)
+        msg, conv, customer = await self._load_reply(job)
         if not msg.channel_message_id:
             return  # never reached the customer; nothing to edit
-        html = await self._reply_html(conv, msg)
+        html = await self._reply_html(msg, customer)
         await self._channel(conv.key.channel).edit_text(conv.key.chat_id,
                                                         msg.channel_message_id, html)
 

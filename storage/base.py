@@ -299,5 +299,16 @@ class BaseStorage(ABC):
             return None
         return msg, await self.require_conversation(msg.conversation_id)
 
+    async def message_for_reply(
+        self, message_id: int
+    ) -> tuple[Message, Conversation, Customer | None] | None:
+        """A message, its conversation and its customer (whose language a reply is
+        rendered in): what sending a reply reads, at once where the backend can."""
+        found = await self.message_with_conversation(message_id)
+        if found is None:
+            return None
+        msg, conv = found
+        return msg, conv, await self.get_customer(conv.key)
+
     async def settings_dict(self, names: Sequence[str]) -> dict[str, Any]:
         return {name: await self.get_setting(name) for name in names}

@@ -162,15 +162,28 @@ class RedisStorage(RedisDocumentsMixin, RedisExtrasMixin, BaseStorage):
     async def message_with_conversation(
         self, message_id: int
     ) -> tuple[Message, Conversation] | None:
+        found = await self._message_docs(message_id)
+        return None if found is None else found[:2]
+
+    async def message_for_reply(
+        self, message_id: int
+    ) -> tuple[Message, Conversation, Customer | None] | None:
+        return await self._message_docs(message_id, self._k(CUSTOMER, ""))
+
+    async def _message_docs(
+        self, message_id: int, *customer_prefix: str
+    ) -> tuple[Message, Conversation, Customer | None] | None:
         script = self._lua[lua.MESSAGE_WITH_CONVERSATION]
-        msg_raw, conv_raw = await script(keys=[self._k(MSG, message_id)],
-                                         args=[self._k(CONV, "")])
+        msg_raw, conv_raw, *customer_raw = await script(
+            keys=[self._k(MSG, message_id)], args=[self._k(CONV, ""), *customer_prefix])
         if msg_raw is None:
             return None
         msg = codec.message_from(json.loads(msg_raw))
         if conv_raw is None:
             raise LookupError(f"conversation {msg.conversation_id} does not exist")
-        return msg, codec.conversation_from(json.loads(conv_raw))
+        customer = customer_raw[0] if customer_raw else None
+        return (msg, codec.conversation_from(json.loads(conv_raw)),
+                codec.customer_from(json.loads(customer)) if customer else None)
 
     async def find_message_by_channel_id(
         self, conversation_id: int, channel_message_id: str

@@ -312,13 +312,17 @@ if not conv then return {false, false} end
 return {conv, follow(KEYS[2], ARGV[2])}
 """
 
-# KEYS: a message document. ARGV: the conversation keys' prefix. Returns {message doc,
-# conversation doc} (either may be false).
+# KEYS: a message document. ARGV: the conversation keys' prefix, optionally the customer
+# keys' prefix. Returns {message doc, conversation doc} (either may be false), with the
+# customer's doc (or false) third when its prefix was given.
 MESSAGE_WITH_CONVERSATION = """
 local msg = redis.call('GET', KEYS[1])
 if not msg then return {false, false} end
 local conv_id = cjson.decode(msg)['conversation_id']
-return {msg, redis.call('GET', ARGV[1] .. string.format('%d', conv_id))}
+local conv = redis.call('GET', ARGV[1] .. string.format('%d', conv_id))
+if not ARGV[2] or not conv then return {msg, conv} end
+local key = cjson.decode(conv)['key']
+return {msg, conv, redis.call('GET', ARGV[2] .. key[1] .. ':' .. key[2])}
 """
 
 # What ingest reads, in one trip (it then writes with COMMIT, expecting the same values).

@@ -45,6 +45,24 @@ def _msg(row: sqlite3.Row | None) -> Message | None:
     return codec.message_from(json.loads(row["doc"])) if row else None
 
 
+def _customer(conn: sqlite3.Connection, key: ConversationKey) -> Customer | None:
+    row = conn.execute("SELECT doc FROM customers WHERE channel = ? AND chat_id = ?",
+                       (key.channel, key.chat_id)).fetchone()
+    return codec.customer_from(json.loads(row["doc"])) if row else None
+
+
+def _message_with_conversation(conn: sqlite3.Connection,
+                               message_id: int) -> tuple[Message, Conversation] | None:
+    msg = _msg(conn.execute("SELECT doc FROM messages WHERE id = ?", (message_id,)).fetchone())
+    if msg is None:
+        return None
+    conv = _conv(conn.execute("SELECT doc FROM conversations WHERE id = ?",
+                              (msg.conversation_id,)).fetchone())
+    if conv is None:
+        raise LookupError(f"conversation {msg.conversation_id} does not exist")
+    return msg, conv
+
+
 def _insert_message(conn: sqlite3.Connection, msg: Message) -> Message:
     cursor = conn.execute(
         "INSERT INTO messages (conversation_id, channel_message_id, slack_ts, doc)"
@@ -138,9 +156,7 @@ class SqliteStorage(SqliteOutboxMixin, SqliteDeskMixin, SqliteExtrasMixin, BaseS
         return await self.db.tx(work)
 
     async def get_customer(self, key: ConversationKey) -> Customer | None:
-        row = await self.db.fetchone(
-            "SELECT doc FROM customers WHERE channel = ? AND chat_id = ?", (key.channel, key.chat_id))
-        return codec.customer_from(json.loads(row["doc"])) if row else None
+        return await self.db.call(lambda conn: _customer(conn, key))
 
     async def get_conversation(self, conversation_id: int) -> Conversation | None:
         return _conv(await self.db.fetchone(
@@ -192,16 +208,17 @@ class SqliteStorage(SqliteOutboxMixin, SqliteDeskMixin, SqliteExtrasMixin, BaseS
     async def message_with_conversation(
         self, message_id: int
     ) -> tuple[Message, Conversation] | None:
-        def work(conn: sqlite3.Connection) -> tuple[Message, Conversation] | None:
-            msg = _msg(conn.execute("SELECT doc FROM messages WHERE id = ?",
-                                    (message_id,)).fetchone())
-            if msg is None:
+        return await self.db.call(lambda conn: _message_with_conversation(conn, message_id))
+
+    async def message_for_reply(
+        self, message_id: int
+    ) -> tuple[Message, Conversation, Customer | None] | None:
+        def work(conn: sqlite3.Connection) -> tuple[Message, Conversation, Customer | None] | None:
+            found = _message_with_conversation(conn, message_id)
+            if found is None:
                 return None
-            conv = _conv(conn.execute("SELECT doc FROM conversations WHERE id = ?",
-                                      (msg.conversation_id,)).fetchone())
-            if conv is None:
-                raise LookupError(f"conversation {msg.conversation_id} does not exist")
-            return msg, conv
+            msg, conv = found
+            return msg, conv, _customer(conn, conv.key)
 
         return await self.db.call(work)
 

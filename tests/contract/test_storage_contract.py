@@ -470,6 +470,18 @@ async def test_complete_with_a_lost_lease_still_keeps_what_was_done(storage: Bas
     assert await storage.get_job(fresh.id) is not None  # the new holder still has it
 
 
+async def test_message_for_reply_brings_the_customer(storage: BaseStorage) -> None:
+    got = await _ingest(storage, "42", "1", "hello")
+    assert got is not None
+    found = await storage.message_for_reply(got.message.id)
+    assert found is not None
+    msg, conv, customer = found
+    assert msg == got.message and conv.id == got.conversation.id
+    assert customer is not None and customer.language == "en"
+    assert customer == await storage.get_customer(conv.key)
+    assert await storage.message_for_reply(10_000) is None
+
+
 async def test_message_with_conversation(storage: BaseStorage) -> None:
     got = await _ingest(storage, "42", "1")
     assert got is not None
