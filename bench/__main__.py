@@ -49,7 +49,7 @@ PLANS = {
     "full": Plan(relay=RelayPlan(reverse_conversations=300, reverse_messages=600)),
     "quick": Plan(relay=RelayPlan(conversations=10, messages=200, rates=(50,), seconds=2,
                                   reverse_conversations=30, reverse_messages=60,
-                                  drain_timeout=30),
+                                  drain_timeout=30, repeats=1),
                   burst_messages=8, burst_customers=4, conversations=2000, lookups=200,
                   rss_warm=200, rss_measured=400, rss_step=200, profile_messages=200),
 }

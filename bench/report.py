@@ -16,8 +16,13 @@ def triple(run: dict[str, Any]) -> str:
     return text + (" *" if run.get("saturated") else "")
 
 
+def runs_text(throughput: dict[str, Any]) -> str:
+    """Each closed-loop run's msg/s, in the order they ran (older results have none)."""
+    return " / ".join(fmt(float(x), 0) for x in throughput.get("runs_msg_per_s", ()))
+
+
 def relay_table(relay: dict[str, Any], rates: list[int]) -> str:
-    headers = ["target", "direction", "non-200", "max msg/s", "× floor",
+    headers = ["target", "direction", "non-200", "max msg/s (median)", "runs", "× floor",
                *(f"@{r}/s p50/p95/p99 ms" for r in rates), *(f"@{r}/s p99 × floor" for r in rates)]
     rows = []
     floor = relay.get("floor", {})
@@ -26,8 +31,9 @@ def relay_table(relay: dict[str, Any], rates: list[int]) -> str:
             ours, base = figures[direction], floor.get(direction, {})
             speed = ours["throughput"]["msg_per_s"]
             rows.append([target, label, figures.get("errors", 0) if direction == "inbound" else "",
-                         speed,
-                         ratio(speed, base.get("throughput", {}).get("msg_per_s", math.nan)),
+                         speed, runs_text(ours["throughput"]),
+                         fmt(ratio(speed, base.get("throughput", {}).get("msg_per_s", math.nan)),
+                             2),
                          *(triple(ours[f"latency@{r}"]) for r in rates),
                          *(ratio(ours[f"latency@{r}"]["p99_ms"],
                                  base.get(f"latency@{r}", {}).get("p99_ms", math.nan))
@@ -46,7 +52,7 @@ def targets_table(relay: dict[str, Any], rates: list[int]) -> str:
             share = ratio(relay[backend][direction]["throughput"]["msg_per_s"],
                           floor[direction]["throughput"]["msg_per_s"])
             p99 = relay[backend][direction][f"latency@{at}"]["p99_ms"]
-            rows += [[f"{backend}, {label}", "throughput ≥ 0.5× floor", share,
+            rows += [[f"{backend}, {label}", "throughput ≥ 0.5× floor", fmt(share, 2),
                       verdict(share, 0.5, higher_is_better=True)],
                      [f"{backend}, {label}", f"p99 ≤ 50 ms at {at} msg/s", p99,
                       verdict(p99, 50, higher_is_better=False)]]

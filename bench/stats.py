@@ -27,6 +27,15 @@ def latency_summary(seconds: Sequence[float]) -> dict[str, float]:
             "p99_ms": percentile(ms, 99), "max_ms": max(ms) if ms else math.nan}
 
 
+def median_run(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The run with the median ``msg_per_s`` (the upper one of an even count), and every
+    run's figure beside it, in the order they ran."""
+    if not runs:
+        raise ValueError("no runs")
+    ordered = sorted(runs, key=lambda run: run["msg_per_s"])
+    return {**ordered[len(ordered) // 2], "runs_msg_per_s": [run["msg_per_s"] for run in runs]}
+
+
 def ratio(value: float, floor: float) -> float:
     """``value / floor``; ``nan`` when either is missing or the floor is zero."""
     if not floor or math.isnan(floor) or math.isnan(value):

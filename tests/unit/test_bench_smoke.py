@@ -8,7 +8,8 @@ import pytest
 
 import bench.__main__ as bench_main
 from bench import floor, load, platforms, procs, ratelimit, relay, report, scale
-from bench.stats import fmt, growth_per, latency_summary, percentile, ratio, table, verdict
+from bench.stats import (fmt, growth_per, latency_summary, median_run, percentile, ratio, table,
+                         verdict)
 
 
 @pytest.mark.parametrize(("values", "pct", "expected"), [
@@ -56,6 +57,16 @@ def test_table_aligns_columns_as_markdown() -> None:
     assert lines[1] == "|--------|------:|"
     assert lines[2] == "| floor  | 474.0 |"
     assert lines[3] == "| sqlite | 131.2 |"
+
+
+def test_median_run_keeps_the_middle_run_whole_and_lists_all() -> None:
+    runs = [{"msg_per_s": 500.0, "missing": 0}, {"msg_per_s": 310.0, "missing": 2},
+            {"msg_per_s": 420.0, "missing": 1}]
+    assert median_run(runs) == {"msg_per_s": 420.0, "missing": 1,
+                                      "runs_msg_per_s": [500.0, 310.0, 420.0]}
+    assert median_run(runs[:1])["msg_per_s"] == 500.0
+    with pytest.raises(ValueError):
+        median_run([])
 
 
 def test_verdict_and_growth() -> None:
