@@ -161,6 +161,12 @@ class Outbox:
             await asyncio.shield(self.storage.retry_job(
                 job, due_at=self._now(), error=job.last_error, count_attempt=False))
             raise
+        except Exception:
+            # The store failed while recording how the job went (handlers' own errors are
+            # handled in _run): it keeps its lease, and runs again once that runs out.
+            loggers.outbox.exception(
+                "job %s (%s): the store failed to record its outcome; it runs again "
+                "after its %gs lease", job.id, job.kind, self.lease)
 
     async def _run(self, job: Job) -> None:
         route = self.routes.get(job.kind)

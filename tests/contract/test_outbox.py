@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 
@@ -12,8 +13,10 @@ from bot.metrics import Metrics
 from bot.models import Job, JobState, Limit
 from bot.outbox import Outbox
 from storage.base import BaseStorage
+from storage.redis import RedisStorage
 from tests.support.clock import FakeClock
 from tests.support.factories import job
+from tests.support.stalling_proxy import StallingProxy
 
 
 @pytest.fixture
@@ -267,3 +270,32 @@ async def test_a_429_holds_every_job_to_that_destination(
         await outbox.run_once()
     assert sorted(n for n, _ in tried[1:]) == [0, 1, 2]
     assert all(t >= start + 20 for _, t in tried[1:])
+
+
+async def test_a_store_that_fails_to_record_a_job_loses_nothing(
+        redis_server_url: str, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
+    """Redis is unreachable just as a send succeeded: the failure is logged, the worker
+    carries on, and the job runs again after its lease (and can tell it ran before)."""
+    proxy = StallingProxy(redis_server_url)
+    async with proxy.serving() as url:
+        store = await RedisStorage.from_url(url, prefix=f"o{uuid.uuid4().hex[:10]}", timeout=0.3)
+        try:
+            outbox, runs = make_outbox(store, clock, lease=5), []
+
+            async def handler(j: Job) -> None:
+                runs.append(j.runs)
+                proxy.losing = len(runs) == 1  # the completion that follows never arrives
+
+            outbox.route("test", handler)
+            (job_id,) = await store.enqueue([job(1)], now=clock.now().timestamp())
+            await outbox.run_once()
+            assert "the store failed to record its outcome" in caplog.text
+            proxy.losing = False
+            assert await outbox.run_once() == 0  # still leased
+            clock.advance(6)
+            await outbox.run_once()
+            assert runs == [1, 2] and await store.get_job(job_id) is None
+        finally:
+            proxy.losing = False
+            await store.drop_everything()
+            await store.close()

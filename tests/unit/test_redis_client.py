@@ -7,64 +7,17 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from urllib.parse import urlsplit
 
 import pytest
+from redis.asyncio.connection import Connection
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.models import NewJob
 from storage.redis import RedisStorage
-from redis.asyncio.connection import Connection
-
 from storage.redis_client import Deadlines, DeadlineRedis, HiredisPackedConnection
+from tests.support.stalling_proxy import StallingProxy
 
 DEADLINE = 0.3
-
-
-class StallingProxy:
-    """A TCP proxy in front of the real redis-server that can hold Redis' replies back."""
-
-    def __init__(self, upstream: str) -> None:
-        parts = urlsplit(upstream)
-        self.host, self.port, self.db = parts.hostname, parts.port, parts.path
-        self.flowing = asyncio.Event()
-        self.flowing.set()
-        self._pumps: set[asyncio.Task[None]] = set()
-
-    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                    gate: asyncio.Event | None) -> None:
-        try:
-            while data := await reader.read(65536):
-                if gate is not None:
-                    await gate.wait()
-                writer.write(data)
-                await writer.drain()
-        except (ConnectionError, OSError):
-            pass
-        finally:
-            writer.close()
-
-    async def _accept(self, client_r: asyncio.StreamReader,
-                      client_w: asyncio.StreamWriter) -> None:
-        server_r, server_w = await asyncio.open_connection(self.host, self.port)
-        for pump in (self._pump(client_r, server_w, None),
-                     self._pump(server_r, client_w, self.flowing)):
-            task = asyncio.create_task(pump)
-            self._pumps.add(task)
-            task.add_done_callback(self._pumps.discard)
-
-    @asynccontextmanager
-    async def serving(self) -> AsyncIterator[str]:
-        server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        try:
-            yield f"redis://127.0.0.1:{port}{self.db}"
-        finally:
-            server.close()
-            for task in list(self._pumps):
-                task.cancel()
-            await asyncio.gather(*self._pumps, return_exceptions=True)
 
 
 @pytest.fixture
