@@ -41,6 +41,12 @@ def _conv(row: sqlite3.Row | None) -> Conversation | None:
     return codec.conversation_from(json.loads(row["doc"])) if row else None
 
 
+_BY_THREAD = "SELECT doc FROM conversations WHERE slack_channel = ? AND thread_ts = ?"
+# ``slack_ts != ''`` lets SQLite use the partial index (else: a table scan)
+_BY_SLACK_TS = ("SELECT doc FROM messages WHERE slack_ts = ? AND slack_ts != ''"
+                " ORDER BY id LIMIT 1")
+
+
 def _msg(row: sqlite3.Row | None) -> Message | None:
     return codec.message_from(json.loads(row["doc"])) if row else None
 
@@ -168,9 +174,17 @@ class SqliteStorage(SqliteOutboxMixin, SqliteDeskMixin, SqliteExtrasMixin, BaseS
             " ORDER BY id DESC LIMIT 1", (key.channel, key.chat_id)))
 
     async def find_by_thread(self, slack_channel: str, thread_ts: str) -> Conversation | None:
-        return _conv(await self.db.fetchone(
-            "SELECT doc FROM conversations WHERE slack_channel = ? AND thread_ts = ?",
-            (slack_channel, thread_ts)))
+        return _conv(await self.db.fetchone(_BY_THREAD, (slack_channel, thread_ts)))
+
+    async def thread_for_new_message(self, slack_channel: str, thread_ts: str,
+                                     slack_ts: str) -> Conversation | None:
+        def work(conn: sqlite3.Connection) -> Conversation | None:
+            conv = _conv(conn.execute(_BY_THREAD, (slack_channel, thread_ts)).fetchone())
+            if conv is None or conn.execute(_BY_SLACK_TS, (slack_ts,)).fetchone():
+                return None
+            return conv
+
+        return await self.db.call(work)
 
     async def save_conversation(self, conversation: Conversation) -> None:
         await self.db.write(_CONV_REPLACE, _conv_row(conversation))
@@ -230,10 +244,7 @@ class SqliteStorage(SqliteOutboxMixin, SqliteDeskMixin, SqliteExtrasMixin, BaseS
             " ORDER BY id LIMIT 1", (conversation_id, channel_message_id)))
 
     async def find_message_by_slack_ts(self, slack_ts: str) -> Message | None:
-        return _msg(await self.db.fetchone(
-            # ``slack_ts != ''`` lets SQLite use the partial index (else: a table scan)
-            "SELECT doc FROM messages WHERE slack_ts = ? AND slack_ts != '' ORDER BY id LIMIT 1",
-            (slack_ts,)))
+        return _msg(await self.db.fetchone(_BY_SLACK_TS, (slack_ts,)))
 
     async def save_message(self, message: Message) -> None:
         await self.db.tx(lambda conn: _update_message(conn, message))
