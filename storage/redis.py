@@ -22,7 +22,7 @@ from bot.models import (
     Status,
 )
 from storage import codec
-from storage import redis_scripts as lua
+from storage import redis_doc_scripts as lua
 from storage.base import BaseStorage
 from storage.redis_client import COMMAND_TIMEOUT, DeadlineRedis
 from storage.redis_documents import RedisDocumentsMixin, ms

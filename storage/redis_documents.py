@@ -17,7 +17,7 @@ from redis.commands.core import AsyncScript
 from bot.models import Conversation, ConversationKey, Customer, InboundMessage, Ingested
 from bot.models import Message, Status
 from storage import codec
-from storage import redis_scripts as lua
+from storage import redis_doc_scripts as lua
 from storage.base import JobPlan, Reuse
 from storage.ingest_rules import inbound_message, merged_customer, successor, touched
 from storage.redis_outbox import Conflict, RedisOutboxMixin

@@ -1,7 +1,9 @@
-"""Key layout and Lua scripts of the Redis backend.
+"""Key layout of the Redis backend, and the Lua scripts of its outbox: the job queues,
+token buckets and the commit that writes documents and enqueues jobs together.
 
-Every script takes the key prefix as ``ARGV[1]`` and builds its keys from it, so the
-scripts (like the rest of the backend) assume one Redis node, not a cluster.
+Each of these scripts takes the key prefix as ``ARGV[1]`` and builds its keys from it, so
+they (like the rest of the backend) assume one Redis node, not a cluster. The scripts that
+read documents are in ``storage.redis_doc_scripts``.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ _PREAMBLE = f"""
 local P = ARGV[1]
 local JOB, QUEUE, READY = {_lua_str(JOB)}, {_lua_str(QUEUE)}, {_lua_str(READY)}
 local RUNNING, LIVE, FAILED = {_lua_str(RUNNING)}, {_lua_str(LIVE)}, {_lua_str(FAILED)}
-local SEQ, JOB_DEDUPE = {_lua_str(SEQ)}, {_lua_str(JOB_DEDUPE)}
+local SEQ, JOB_DEDUPE, BUCKET = {_lua_str(SEQ)}, {_lua_str(JOB_DEDUPE)}, {_lua_str(BUCKET)}
 local S_PENDING = {_lua_str(json.dumps(JobState.PENDING.value))}
 local S_RUNNING = {_lua_str(json.dumps(JobState.RUNNING.value))}
 local S_FAILED = {_lua_str(json.dumps(JobState.FAILED.value))}
@@ -171,9 +173,7 @@ end
 # name. A due job of a limited kind is claimed only with a token from its bucket; without
 # one it stays queued, due when the token is (as ``retry_job(ran=False)`` would leave it).
 # Returns HGETALL replies of the claimed jobs.
-CLAIM = _PREAMBLE + _TAKE_TOKEN_FN + f"""
-local BUCKET = {_lua_str(BUCKET)}
-""" + """
+CLAIM = _PREAMBLE + _TAKE_TOKEN_FN + """
 local now = ARGV[2]
 local lease_until = num(tonumber(now) + tonumber(ARGV[3]))
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', key(RUNNING), '-inf', now)) do
@@ -268,73 +268,4 @@ return 1
 TAKE_TOKEN = _TAKE_TOKEN_FN + """
 return string.format('%.17g', take_token(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]),
                                          tonumber(ARGV[3])))
-"""
-
-# KEYS: pool members (JSON list), pool cursor. Returns the member whose turn it is.
-NEXT_IN_POOL = """
-local raw = redis.call('GET', KEYS[1])
-if not raw then return false end
-local members = cjson.decode(raw)
-if #members == 0 then return false end
-local turn = redis.call('INCR', KEYS[2])
-return members[(turn - 1) % #members + 1]
-"""
-
-# KEYS: lead-by-conversation, lead doc, lead id list. ARGV: new id, new doc, id prefix.
-# Returns {1, doc} when created, else {0, the existing lead's doc}.
-CREATE_LEAD = """
-if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
-  redis.call('SET', KEYS[2], ARGV[2])
-  redis.call('RPUSH', KEYS[3], ARGV[1])
-  return {1, ARGV[2]}
-end
-return {0, redis.call('GET', ARGV[3] .. redis.call('GET', KEYS[1]))}
-"""
-
-# KEYS: an index holding a document's id. ARGV: the document keys' prefix (``bot:conv:``).
-# Returns the document the index names, or false: one trip instead of two.
-FOLLOW = """
-local id = redis.call('GET', KEYS[1])
-if not id then return false end
-return redis.call('GET', ARGV[1] .. id)
-"""
-
-# KEYS: thread index, message-by-ts index. ARGV: conversation and message keys' prefixes.
-# Returns {conversation doc, message doc}, either false; the message only with the thread.
-THREAD_FOR_NEW_MESSAGE = """
-local function follow(index, prefix)
-  local id = redis.call('GET', index)
-  if not id then return false end
-  return redis.call('GET', prefix .. id)
-end
-local conv = follow(KEYS[1], ARGV[1])
-if not conv then return {false, false} end
-return {conv, follow(KEYS[2], ARGV[2])}
-"""
-
-# KEYS: a message document. ARGV: the conversation keys' prefix, optionally the customer
-# keys' prefix. Returns {message doc, conversation doc} (either may be false), with the
-# customer's doc (or false) third when its prefix was given.
-MESSAGE_WITH_CONVERSATION = """
-local msg = redis.call('GET', KEYS[1])
-if not msg then return {false, false} end
-local conv_id = cjson.decode(msg)['conversation_id']
-local conv = redis.call('GET', ARGV[1] .. string.format('%d', conv_id))
-if not ARGV[2] or not conv then return {msg, conv} end
-local key = cjson.decode(conv)['key']
-return {msg, conv, redis.call('GET', ARGV[2] .. key[1] .. ':' .. key[2])}
-"""
-
-# What ingest reads, in one trip (it then writes with COMMIT, expecting the same values).
-# KEYS: the event's seen key, the customer's current-conversation index, the customer
-# document, the message id sequence. ARGV: the conversation keys' prefix. Returns {1} for
-# an event seen before, else {0, current conversation id or '', its doc or '', customer doc
-# or '', a new message id}.
-INGEST_READ = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return {1} end
-local conv = ''
-local conv_id = redis.call('GET', KEYS[2]) or ''
-if conv_id ~= '' then conv = redis.call('GET', ARGV[1] .. conv_id) or '' end
-local customer = redis.call('GET', KEYS[3]) or ''
-return {0, conv_id, conv, customer, redis.call('INCR', KEYS[4])}
 """
