@@ -133,15 +133,26 @@ class BaseStorage(ABC):
     @abstractmethod
     async def find_message_by_slack_ts(self, slack_ts: str) -> Message | None: ...
 
+    @abstractmethod
     async def thread_for_new_message(self, slack_channel: str, thread_ts: str,
                                      slack_ts: str) -> Conversation | None:
         """The conversation of the thread, unless a message with ``slack_ts`` is stored
-        already (a redelivery): ``find_by_thread`` and ``find_message_by_slack_ts`` at once
-        (a backend may do it in one trip)."""
-        conv = await self.find_by_thread(slack_channel, thread_ts)
-        if conv is None or await self.find_message_by_slack_ts(slack_ts):
-            return None
-        return conv
+        already (a redelivery): ``find_by_thread`` and ``find_message_by_slack_ts`` in one
+        read."""
+
+    @abstractmethod
+    async def message_with_conversation(
+        self, message_id: int
+    ) -> tuple[Message, Conversation] | None:
+        """A message and its conversation, in one read. :raise LookupError: the message
+        names a conversation that does not exist"""
+
+    @abstractmethod
+    async def message_for_reply(
+        self, message_id: int
+    ) -> tuple[Message, Conversation, Customer | None] | None:
+        """A message, its conversation and its customer (whose language a reply is
+        rendered in), in one read: what sending a reply needs."""
 
     @abstractmethod
     async def save_message(self, message: Message) -> None:
@@ -289,26 +300,6 @@ class BaseStorage(ABC):
         if conversation is None:
             raise LookupError(f"conversation {conversation_id} does not exist")
         return conversation
-
-    async def message_with_conversation(
-        self, message_id: int
-    ) -> tuple[Message, Conversation] | None:
-        """A message and its conversation (a backend may read both at once)."""
-        msg = await self.get_message(message_id)
-        if msg is None:
-            return None
-        return msg, await self.require_conversation(msg.conversation_id)
-
-    async def message_for_reply(
-        self, message_id: int
-    ) -> tuple[Message, Conversation, Customer | None] | None:
-        """A message, its conversation and its customer (whose language a reply is
-        rendered in): what sending a reply reads, at once where the backend can."""
-        found = await self.message_with_conversation(message_id)
-        if found is None:
-            return None
-        msg, conv = found
-        return msg, conv, await self.get_customer(conv.key)
 
     async def settings_dict(self, names: Sequence[str]) -> dict[str, Any]:
         return {name: await self.get_setting(name) for name in names}
