@@ -88,9 +88,9 @@ class SqliteDb:
     ``BEGIN IMMEDIATE`` plus ``busy_timeout`` serialize writers across processes.
     """
 
-    def __init__(self, conn: sqlite3.Connection, checkpointer: Checkpointer | None = None) -> None:
+    def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        self._checkpointer = checkpointer
+        self._checkpointer: Checkpointer | None = None  # a file's, started by open()
         self._closed = False
 
     @classmethod

@@ -106,11 +106,8 @@ class SqliteOutboxMixin:
         self, job: Job, *, due_at: float, error: str, count_attempt: bool = True,
         ran: bool = True,
     ) -> bool:
-        return await self.db.write(
-            "UPDATE outbox SET state = 'pending', due_at = ?, last_error = ?,"
-            " attempts = attempts + ?, runs = runs - ?, lease_token = ''"
-            " WHERE id = ? AND lease_token = ? AND state = 'running'",
-            (due_at, error, int(count_attempt), int(not ran), job.id, job.lease_token)) == 1
+        return await self.db.tx(lambda conn: _give_back(
+            conn, job, due_at=due_at, error=error, count_attempt=count_attempt, ran=ran))
 
     async def fail_job(self, job: Job, *, error: str) -> bool:
         # The dedupe key is freed so the same work can be asked for again later.
@@ -148,9 +145,19 @@ def _held_back(conn: sqlite3.Connection, job: Job, limits: Mapping[str, Limit] |
         return False
     wait = _take_token(conn, limit.bucket_for(job), limit.rate, limit.burst, now)
     if wait > 0:
-        conn.execute("UPDATE outbox SET state = 'pending', due_at = ?, runs = runs - 1,"
-                     " lease_token = '' WHERE id = ?", (now + wait, job.id))
+        _give_back(conn, job, due_at=now + wait, error=job.last_error, count_attempt=False,
+                   ran=False)
     return wait > 0
+
+
+def _give_back(conn: sqlite3.Connection, job: Job, *, due_at: float, error: str,
+               count_attempt: bool, ran: bool) -> bool:
+    """Hand a claimed job back to the queue, due at ``due_at``; False if the lease is lost."""
+    return conn.execute(
+        "UPDATE outbox SET state = 'pending', due_at = ?, last_error = ?,"
+        " attempts = attempts + ?, runs = runs - ?, lease_token = ''"
+        " WHERE id = ? AND lease_token = ? AND state = 'running'",
+        (due_at, error, int(count_attempt), int(not ran), job.id, job.lease_token)).rowcount == 1
 
 
 def _hold_bucket(conn: sqlite3.Connection, bucket: str, rate: float, until: float,
