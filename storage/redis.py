@@ -56,6 +56,23 @@ Doc = dict[str, Any]
 MAX_CONNECTIONS = 512
 
 
+def _decoded(raw: str | None, from_doc: Callable[[Doc], T]) -> T | None:
+    return None if raw is None else from_doc(json.loads(raw))
+
+
+# Indexes are never cleaned up when a document moves (a conversation to another thread, a
+# message's ts edited away): what an index leads to is checked to still match it.
+def _in_thread(conv: Conversation | None, slack_channel: str,
+               thread_ts: str) -> Conversation | None:
+    if conv is None or (conv.slack_channel, conv.thread_ts) != (slack_channel, thread_ts):
+        return None
+    return conv
+
+
+def _with_ts(msg: Message | None, slack_ts: str) -> Message | None:
+    return msg if msg is not None and msg.slack_ts == slack_ts else None
+
+
 class RedisStorage(RedisDocumentsMixin, RedisExtrasMixin, BaseStorage):
     def __init__(self, *, redis: Redis, prefix: str = "bot") -> None:
         super().__init__()
@@ -85,12 +102,11 @@ class RedisStorage(RedisDocumentsMixin, RedisExtrasMixin, BaseStorage):
 
     # -- documents and indexes -----------------------------------------------------------
     async def _load(self, from_doc: Callable[[Any], T], *parts: str | int) -> T | None:
-        raw = await self._redis.get(self._k(*parts))
-        return None if raw is None else from_doc(json.loads(raw))
+        return _decoded(await self._redis.get(self._k(*parts)), from_doc)
 
     async def _follow(self, index: str, from_doc: Callable[[Doc], T], kind: str) -> T | None:
-        raw = await self._lua[lua.FOLLOW](keys=[index], args=[self._k(kind, "")])
-        return None if raw is None else from_doc(json.loads(raw))
+        return _decoded(await self._lua[lua.FOLLOW](keys=[index], args=[self._k(kind, "")]),
+                        from_doc)
 
     async def _load_listed(self, ids_key: str, from_doc: Callable[[Doc], T], kind: str) -> list[T]:
         ids = await self._redis.lrange(ids_key, 0, -1)
@@ -140,11 +156,8 @@ class RedisStorage(RedisDocumentsMixin, RedisExtrasMixin, BaseStorage):
 
     async def find_by_thread(self, slack_channel: str, thread_ts: str) -> Conversation | None:
         index = self._k(CONV_BY_THREAD, slack_channel, thread_ts)
-        conv = await self._follow(index, codec.conversation_from, CONV)
-        # The index is never cleaned up when a conversation moves threads; check it holds.
-        if conv is None or (conv.slack_channel, conv.thread_ts) != (slack_channel, thread_ts):
-            return None
-        return conv
+        return _in_thread(await self._follow(index, codec.conversation_from, CONV),
+                          slack_channel, thread_ts)
 
     async def save_conversation(self, conversation: Conversation) -> None:
         writes = Writes()
@@ -162,20 +175,20 @@ class RedisStorage(RedisDocumentsMixin, RedisExtrasMixin, BaseStorage):
     async def message_with_conversation(
         self, message_id: int
     ) -> tuple[Message, Conversation] | None:
-        found = await self._message_docs(message_id)
+        found = await self._message_docs(message_id, with_customer=False)
         return None if found is None else found[:2]
 
     async def message_for_reply(
         self, message_id: int
     ) -> tuple[Message, Conversation, Customer | None] | None:
-        return await self._message_docs(message_id, self._k(CUSTOMER, ""))
+        return await self._message_docs(message_id, with_customer=True)
 
     async def _message_docs(
-        self, message_id: int, *customer_prefix: str
+        self, message_id: int, *, with_customer: bool
     ) -> tuple[Message, Conversation, Customer | None] | None:
-        script = self._lua[lua.MESSAGE_WITH_CONVERSATION]
-        msg_raw, conv_raw, *customer_raw = await script(
-            keys=[self._k(MSG, message_id)], args=[self._k(CONV, ""), *customer_prefix])
+        prefixes = [self._k(CONV, ""), *([self._k(CUSTOMER, "")] if with_customer else [])]
+        msg_raw, conv_raw, *customer_raw = await self._lua[lua.MESSAGE_WITH_CONVERSATION](
+            keys=[self._k(MSG, message_id)], args=prefixes)
         if msg_raw is None:
             return None
         msg = codec.message_from(json.loads(msg_raw))
@@ -194,19 +207,15 @@ class RedisStorage(RedisDocumentsMixin, RedisExtrasMixin, BaseStorage):
 
     async def find_message_by_slack_ts(self, slack_ts: str) -> Message | None:
         msg = await self._follow(self._k(MSG_BY_TS, slack_ts), codec.message_from, MSG)
-        return msg if msg is not None and msg.slack_ts == slack_ts else None
+        return _with_ts(msg, slack_ts)
 
     async def thread_for_new_message(self, slack_channel: str, thread_ts: str,
                                      slack_ts: str) -> Conversation | None:
         keys = [self._k(CONV_BY_THREAD, slack_channel, thread_ts), self._k(MSG_BY_TS, slack_ts)]
         raw_conv, raw_msg = await self._lua[lua.THREAD_FOR_NEW_MESSAGE](
             keys=keys, args=[self._k(CONV, ""), self._k(MSG, "")])
-        if raw_conv is None:
-            return None
-        conv = codec.conversation_from(json.loads(raw_conv))
-        if (conv.slack_channel, conv.thread_ts) != (slack_channel, thread_ts):
-            return None  # a stale index entry (see find_by_thread)
-        if raw_msg is not None and codec.message_from(json.loads(raw_msg)).slack_ts == slack_ts:
+        conv = _in_thread(_decoded(raw_conv, codec.conversation_from), slack_channel, thread_ts)
+        if conv is None or _with_ts(_decoded(raw_msg, codec.message_from), slack_ts):
             return None
         return conv
 
