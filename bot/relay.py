@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from bot import jobs
 from bot.cards import CardBuilder
@@ -16,6 +17,8 @@ from bot.rendering import Renderer
 from bot.slack.workspace import SlackWorkspace
 from storage.base import BaseStorage
 
+T = TypeVar("T")
+
 FILE_KINDS = {"photo", "document", "voice", "video", "video_note", "audio", "animation",
               "sticker", "file"}
 
@@ -25,6 +28,17 @@ def reopening(conv: Conversation, batch: list[Message]) -> bool:
     which may have run already): it is also sent to the channel so that it is seen."""
     reopener = conv.extra.get("reopened_by_message")
     return conv.status is Status.CLOSED or any(m.id == reopener for m in batch)
+
+
+def _message_id(job: Job) -> int:
+    return int(job.payload["message_id"])
+
+
+def _stored(found: T | None) -> T:
+    """What a job read about its message; a message deleted meanwhile fails it for good."""
+    if found is None:
+        raise PermanentError("the message is no longer stored", code="gone")
+    return found
 
 
 @dataclass(frozen=True)
@@ -73,10 +87,7 @@ class Relay:
         return self.workspace
 
     async def _load(self, job: Job) -> tuple[Message, Conversation]:
-        found = await self.storage.message_with_conversation(int(job.payload["message_id"]))
-        if found is None:
-            raise PermanentError("the message is no longer stored", code="gone")
-        return found
+        return _stored(await self.storage.message_with_conversation(_message_id(job)))
 
     # -- customer → Slack --------------------------------------------------------------------
     async def relay_in(self, job: Job) -> Finish | None:
@@ -190,10 +201,7 @@ class Relay:
         return channel
 
     async def _load_reply(self, job: Job) -> tuple[Message, Conversation, Customer | None]:
-        found = await self.storage.message_for_reply(int(job.payload["message_id"]))
-        if found is None:
-            raise PermanentError("the message is no longer stored", code="gone")
-        return found
+        return _stored(await self.storage.message_for_reply(_message_id(job)))
 
     async def _reply_html(self, msg: Message, customer: Customer | None) -> str:
         names = await self.slack.display_names(mentioned_user_ids(msg.text))
