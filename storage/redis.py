@@ -23,12 +23,13 @@ from bot.models import (
 )
 from storage import codec
 from storage import redis_doc_scripts as lua
+from storage import redis_scripts as outbox_lua
 from storage.base import BaseStorage
 from storage.redis_client import COMMAND_TIMEOUT, DeadlineRedis
 from storage.redis_documents import RedisDocumentsMixin, ms
 from storage.redis_extras import RedisExtrasMixin
 from storage.redis_writes import Writes
-from storage.redis_outbox import SCRIPTS, to_json
+from storage.redis_outbox import to_json
 from storage.redis_scripts import (
     CONV,
     CONV_BY_KEY,
@@ -48,6 +49,12 @@ from storage.redis_scripts import (
     SEEN,
     SETTINGS,
 )
+
+# The scripts of both modules, registered once per store: each then runs by its SHA.
+SCRIPTS = (outbox_lua.COMMIT, outbox_lua.CLAIM, outbox_lua.COMPLETE, outbox_lua.RETRY,
+           outbox_lua.FAIL, outbox_lua.TAKE_TOKEN, lua.NEXT_IN_POOL, lua.CREATE_LEAD,
+           lua.FOLLOW, lua.MESSAGE_WITH_CONVERSATION, lua.INGEST_READ,
+           lua.THREAD_FOR_NEW_MESSAGE)
 
 T = TypeVar("T")
 Doc = dict[str, Any]

@@ -13,14 +13,10 @@ from redis.commands.core import AsyncScript
 
 from bot.models import Job, JobState, Limit, NewJob, OutboxStats
 from storage import codec
-from storage import redis_doc_scripts as docs
 from storage import redis_scripts as lua
 from storage.redis_scripts import BUCKET, FAILED, JOB, LIVE
 from storage.redis_writes import Writes
 
-SCRIPTS = (lua.COMMIT, lua.CLAIM, lua.COMPLETE, lua.RETRY, lua.FAIL, lua.TAKE_TOKEN,
-           docs.NEXT_IN_POOL, docs.CREATE_LEAD, docs.FOLLOW, docs.MESSAGE_WITH_CONVERSATION,
-           docs.INGEST_READ, docs.THREAD_FOR_NEW_MESSAGE)
 _JOB_FIELDS = tuple(f.name for f in fields(Job) if f.name != "id")
 
 
