@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from bot.models import (
@@ -16,7 +15,6 @@ from bot.models import (
     ConversationKey,
     Customer,
     Job,
-    Lead,
     Message,
     NewJob,
     Status,
@@ -26,28 +24,21 @@ from storage import redis_doc_scripts as lua
 from storage import redis_scripts as outbox_lua
 from storage.base import BaseStorage
 from storage.redis_client import COMMAND_TIMEOUT, DeadlineRedis
-from storage.redis_documents import RedisDocumentsMixin, ms
+from storage.redis_desk import RedisDeskMixin
+from storage.redis_documents import decoded, ms
 from storage.redis_extras import RedisExtrasMixin
 from storage.redis_writes import Writes
-from storage.redis_outbox import to_json
 from storage.redis_scripts import (
     CONV,
     CONV_BY_KEY,
     CONV_BY_THREAD,
     CONVS,
     CUSTOMER,
-    LEAD,
-    LEAD_BY_CONV,
-    LEADS,
     MSG,
     MSG_BY_CHANNEL_ID,
     MSG_BY_TS,
     MSGS,
-    POOL,
-    POOL_CURSOR,
-    POOLS,
     SEEN,
-    SETTINGS,
 )
 
 # The scripts of both modules, registered once per store: each then runs by its SHA.
@@ -57,14 +48,9 @@ SCRIPTS = (outbox_lua.COMMIT, outbox_lua.CLAIM, outbox_lua.COMPLETE, outbox_lua.
            lua.THREAD_FOR_NEW_MESSAGE)
 
 T = TypeVar("T")
-Doc = dict[str, Any]
 # connections per process: far above what the admitted webhooks (bot/web.py, 128) and the
 # outbox's 32 jobs hold at once
 MAX_CONNECTIONS = 512
-
-
-def _decoded(raw: str | None, from_doc: Callable[[Doc], T]) -> T | None:
-    return None if raw is None else from_doc(json.loads(raw))
 
 
 # Indexes are never cleaned up when a document moves (a conversation to another thread, a
@@ -80,7 +66,7 @@ def _with_ts(msg: Message | None, slack_ts: str) -> Message | None:
     return msg if msg is not None and msg.slack_ts == slack_ts else None
 
 
-class RedisStorage(RedisDocumentsMixin, RedisExtrasMixin, BaseStorage):
+class RedisStorage(RedisDeskMixin, RedisExtrasMixin, BaseStorage):
     def __init__(self, *, redis: Redis, prefix: str = "bot") -> None:
         super().__init__()
         self._redis = redis
@@ -106,24 +92,6 @@ class RedisStorage(RedisDocumentsMixin, RedisExtrasMixin, BaseStorage):
 
     async def close(self) -> None:
         await self._redis.aclose()
-
-    # -- documents and indexes -----------------------------------------------------------
-    async def _load(self, from_doc: Callable[[Any], T], *parts: str | int) -> T | None:
-        return _decoded(await self._redis.get(self._k(*parts)), from_doc)
-
-    async def _follow(self, index: str, from_doc: Callable[[Doc], T], kind: str) -> T | None:
-        return _decoded(await self._lua[lua.FOLLOW](keys=[index], args=[self._k(kind, "")]),
-                        from_doc)
-
-    async def _load_listed(self, ids_key: str, from_doc: Callable[[Doc], T], kind: str) -> list[T]:
-        ids = await self._redis.lrange(ids_key, 0, -1)
-        if not ids:
-            return []
-        raws = await self._redis.mget([self._k(kind, ident) for ident in ids])
-        return [from_doc(json.loads(raw)) for raw in raws if raw is not None]
-
-    def _transaction(self) -> Pipeline:
-        return self._redis.pipeline(transaction=True)
 
     # -- dedupe and ingest ---------------------------------------------------------------
     async def mark_seen(self, event_key: str, ttl: float) -> bool:
@@ -221,8 +189,8 @@ class RedisStorage(RedisDocumentsMixin, RedisExtrasMixin, BaseStorage):
         keys = [self._k(CONV_BY_THREAD, slack_channel, thread_ts), self._k(MSG_BY_TS, slack_ts)]
         raw_conv, raw_msg = await self._lua[lua.THREAD_FOR_NEW_MESSAGE](
             keys=keys, args=[self._k(CONV, ""), self._k(MSG, "")])
-        conv = _in_thread(_decoded(raw_conv, codec.conversation_from), slack_channel, thread_ts)
-        if conv is None or _with_ts(_decoded(raw_msg, codec.message_from), slack_ts):
+        conv = _in_thread(decoded(raw_conv, codec.conversation_from), slack_channel, thread_ts)
+        if conv is None or _with_ts(decoded(raw_msg, codec.message_from), slack_ts):
             return None
         return conv
 
@@ -240,63 +208,3 @@ class RedisStorage(RedisDocumentsMixin, RedisExtrasMixin, BaseStorage):
 
     async def list_messages(self, conversation_id: int) -> list[Message]:
         return await self._load_listed(self._k(MSGS, conversation_id), codec.message_from, MSG)
-
-    # -- leads, pools, settings ----------------------------------------------------------
-    async def create_lead(self, lead: Lead) -> tuple[Lead, bool]:
-        # Checked first so that asking twice does not burn a lead id.
-        existing = await self._follow(self._k(LEAD_BY_CONV, lead.conversation_id),
-                                      codec.lead_from, LEAD)
-        if existing is not None:
-            return existing, False
-        made = replace(lead, id=await self._next_id(LEAD))
-        keys = [self._k(LEAD_BY_CONV, lead.conversation_id), self._k(LEAD, made.id),
-                self._k(LEADS)]
-        args = [made.id, codec.dumps(codec.lead_doc(made)), self._k(LEAD, "")]
-        created, doc = await self._lua[lua.CREATE_LEAD](keys=keys, args=args)
-        return (made, True) if created else (codec.lead_from(json.loads(doc)), False)
-
-    async def get_lead(self, lead_id: int) -> Lead | None:
-        return await self._load(codec.lead_from, LEAD, lead_id)
-
-    async def save_lead(self, lead: Lead) -> None:
-        await self._redis.set(self._k(LEAD, lead.id), codec.dumps(codec.lead_doc(lead)))
-
-    async def list_leads(self) -> list[Lead]:
-        return await self._load_listed(self._k(LEADS), codec.lead_from, LEAD)
-
-    async def save_pool(self, name: str, members: Sequence[str]) -> None:
-        pipe = self._transaction()
-        pipe.set(self._k(POOL, name), to_json(list(members)))
-        pipe.sadd(self._k(POOLS), name)
-        await pipe.execute()
-
-    async def get_pool(self, name: str) -> list[str] | None:
-        return await self._load(list, POOL, name)
-
-    async def delete_pool(self, name: str) -> bool:
-        pipe = self._transaction()
-        pipe.delete(self._k(POOL, name))
-        pipe.delete(self._k(POOL_CURSOR, name))
-        pipe.srem(self._k(POOLS), name)
-        deleted, _, _ = await pipe.execute()
-        return bool(deleted)
-
-    async def list_pools(self) -> dict[str, list[str]]:
-        names = sorted(await self._redis.smembers(self._k(POOLS)))
-        raws = await self._redis.mget([self._k(POOL, name) for name in names]) if names else []
-        return {name: json.loads(raw) for name, raw in zip(names, raws) if raw is not None}
-
-    async def next_in_pool(self, name: str) -> str | None:
-        script = self._lua[lua.NEXT_IN_POOL]
-        turn = await script(keys=[self._k(POOL, name), self._k(POOL_CURSOR, name)])
-        return None if turn is None else str(turn)
-
-    async def _read_setting(self, name: str) -> str | None:
-        raw = await self._redis.hget(self._k(SETTINGS), name)
-        return None if raw is None else str(raw)
-
-    async def _write_setting(self, name: str, raw: str | None) -> None:
-        if raw is None:
-            await self._redis.hdel(self._k(SETTINGS), name)
-        else:
-            await self._redis.hset(self._k(SETTINGS), name, raw)

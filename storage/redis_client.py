@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.client import Pipeline
@@ -84,17 +84,17 @@ class HiredisPackedConnection(Connection):
     _serializer = HiredisRespSerializer()
 
     def pack_command(self, *args: Any) -> list[bytes]:
-        return self._serializer.pack(*args)
+        packed: list[bytes] = self._serializer.pack(*args)
+        return packed
 
 
 class DeadlineRedis(Redis):
     """:class:`Redis` whose commands and pipelines each get ``deadlines.timeout`` seconds,
     retries, reconnect and reply included."""
 
-    def __init__(self, *args: Any, command_timeout: float = COMMAND_TIMEOUT,
-                 **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.deadlines = Deadlines(command_timeout)
+        self.deadlines = Deadlines(COMMAND_TIMEOUT)
 
     @classmethod
     def connect(cls, url: str, *, timeout: float = COMMAND_TIMEOUT,
@@ -105,12 +105,13 @@ class DeadlineRedis(Redis):
         pool = ConnectionPool.from_url(url, decode_responses=True, socket_timeout=None,
                                        socket_connect_timeout=CONNECT_TIMEOUT,
                                        max_connections=max_connections, **packed)
-        client = cls.from_pool(pool)
-        client.deadlines = Deadlines(timeout)
+        client = cast(DeadlineRedis, cls.from_pool(pool))
+        client.deadlines.timeout = timeout
         return client
 
     async def execute_command(self, *args: Any, **options: Any) -> Any:
-        return await self.deadlines.run(str(args[0]), super().execute_command(*args, **options))
+        command = super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
+        return await self.deadlines.run(str(args[0]), command)
 
     def pipeline(self, transaction: bool = True, shard_hint: str | None = None) -> Pipeline:
         pipe = DeadlinePipeline(self.connection_pool, self.response_callbacks, transaction,

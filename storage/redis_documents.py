@@ -1,7 +1,7 @@
-"""Writing documents and their indexes on Redis, and the writes that race: a customer's
-message (ingest) and a thread being recorded both rewrite the conversation, so both are
-compare-and-set — read in one trip, write in one script that checks nothing changed, and
-read again if something did (a mixin of RedisStorage)."""
+"""Documents and their indexes on Redis (a mixin of RedisStorage): reading them, writing
+them, and the writes that race — a customer's message (ingest) and a thread being
+recorded both rewrite the conversation, so both are compare-and-set: read in one trip,
+write in one script that checks nothing changed, and read again if something did."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.commands.core import AsyncScript
 
 from bot.models import Conversation, ConversationKey, Customer, InboundMessage, Ingested
@@ -38,8 +39,13 @@ from storage.redis_scripts import (
 from storage.redis_writes import Writes
 
 T = TypeVar("T")
+Doc = dict[str, Any]
 # compare-and-set tries before giving up (only writes to one customer's documents race)
 CAS_ATTEMPTS = 100
+
+
+def decoded(raw: str | None, from_doc: Callable[[Doc], T]) -> T | None:
+    return None if raw is None else from_doc(json.loads(raw))
 
 
 def ms(seconds: float) -> int:
@@ -57,6 +63,24 @@ class _IngestRead:
 class RedisDocumentsMixin(RedisOutboxMixin):
     _redis: Redis
     _lua: dict[str, AsyncScript]
+
+    # -- reading documents and following indexes ---------------------------------------------
+    async def _load(self, from_doc: Callable[[Any], T], *parts: str | int) -> T | None:
+        return decoded(await self._redis.get(self._k(*parts)), from_doc)
+
+    async def _follow(self, index: str, from_doc: Callable[[Doc], T], kind: str) -> T | None:
+        return decoded(await self._lua[lua.FOLLOW](keys=[index], args=[self._k(kind, "")]),
+                        from_doc)
+
+    async def _load_listed(self, ids_key: str, from_doc: Callable[[Doc], T], kind: str) -> list[T]:
+        ids = await self._redis.lrange(ids_key, 0, -1)
+        if not ids:
+            return []
+        raws = await self._redis.mget([self._k(kind, ident) for ident in ids])
+        return [from_doc(json.loads(raw)) for raw in raws if raw is not None]
+
+    def _transaction(self) -> Pipeline:
+        return self._redis.pipeline(transaction=True)
 
     # -- documents and their indexes ---------------------------------------------------------
     def _put_conversation(self, pipe: Writes, conv: Conversation, *, new: bool) -> None:
