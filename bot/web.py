@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.metrics import Metrics
@@ -27,14 +27,14 @@ class Health:
 MAX_EVENTS_IN_FLIGHT = 128
 
 
-def admission(limit: int = MAX_EVENTS_IN_FLIGHT) -> Any:
+def admission(limit: int = MAX_EVENTS_IN_FLIGHT) -> Middleware:
     """Back-pressure for a burst: the store sees at most ``limit`` event handlers at a time
     (on Redis, that many connections) and the rest queue in arrival order, instead of
     each opening its own connection until the pool refuses and the platform resends."""
     gate = asyncio.Semaphore(limit)
 
     @web.middleware
-    async def admit(request: web.Request, handler: Any) -> web.StreamResponse:
+    async def admit(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.method != "POST":
             return await handler(request)  # health checks and metrics never queue
         async with gate:
