@@ -31,7 +31,7 @@ from bot.slack.modals import (
     parse_decline,
     parse_lead,
 )
-from handlers.slack_events import inject
+from handlers.slack_events import Inject
 
 Payload = Mapping[str, Any]
 
@@ -39,7 +39,7 @@ Payload = Mapping[str, Any]
 def register_action_handlers(app: AsyncApp, *, desk: DeskActions, renderer: Renderer) -> None:
     """Buttons and modal submissions. Register after ``register_slack_handlers`` and before
     ``register_fallbacks``, whose catch-all listeners would otherwise take these."""
-    app.middleware(inject(desk=desk, renderer=renderer))
+    app.middleware(Inject(desk=desk, renderer=renderer))
     app.action(ACCEPT)(accept)
     app.action(DECLINE)(open_decline)
     app.action(CREATE_LEAD)(open_lead)

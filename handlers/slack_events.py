@@ -13,7 +13,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
@@ -27,8 +27,7 @@ SEEN_TTL = 3600.0
 # Slack retries an event at most three times (X-Slack-Retry-Num 1..3).
 LAST_RETRY = 3
 
-Next = Callable[[], Awaitable[None]]
-Middleware = Callable[..., Awaitable[BoltResponse | None]]
+Next = Callable[[], Awaitable[BoltResponse | None]]
 
 
 @dataclass(frozen=True)
@@ -41,8 +40,9 @@ class Delivery:
     (``processed`` writes the keys of every later attempt; a stored operator message
     carries them into its own transaction instead). A retry after a success is
     therefore acked and skipped; a retry after a failure finds its key unset and runs.
-    Two attempts may still overlap when the first outlives Slack's 3 s timeout; the
-    bridge is idempotent per message ts for that case.
+    Attempt 0 has no earlier attempt, so it has nothing to test and costs no store trip
+    (Slack sends each attempt once). Two attempts may still overlap when the first
+    outlives Slack's 3 s timeout; the bridge is idempotent per message ts for that case.
     """
 
     storage: BaseStorage
@@ -60,7 +60,7 @@ class Delivery:
 
     async def is_repeat(self) -> bool:
         """True when an earlier attempt of this event was processed successfully."""
-        if not self.event_id:
+        if not self.event_id or self.attempt == 0:
             return False
         return not await self.storage.mark_seen(self._key(self.attempt), ttl=SEEN_TTL)
 
@@ -92,9 +92,9 @@ def register_slack_handlers(
     Order: services go into the context before the dedupe check and any listener reads
     them; bolt's own middleware (signature, auth, ignore-self) have already run.
     """
-    app.middleware(inject(bridge=bridge))
-    app.middleware(note_rate_limit)
-    app.middleware(skip_repeats(storage))
+    app.middleware(Inject(bridge=bridge))
+    app.middleware(NoteRateLimit())
+    app.middleware(SkipRepeats(storage))
     app.event("message")(operator_event)
     app.error(log_error)
 
@@ -111,38 +111,49 @@ def register_fallbacks(app: AsyncApp) -> None:
         register(anything)(acknowledge)
 
 
-def inject(**services: Any) -> Middleware:
-    """Put ``services`` into the context; bolt then passes each to listeners by name."""
+class Inject(AsyncMiddleware):
+    """Put ``services`` into the context; bolt then passes each to listeners by name.
 
-    async def inject_services(context: AsyncBoltContext, next: Next) -> None:
-        context.update(services)
-        await next()
+    The global middleware here are ``AsyncMiddleware`` classes rather than functions:
+    bolt builds a function's keyword arguments anew on every request (a dict of some
+    thirty entries), a cost every Slack event paid once per middleware.
+    """
 
-    return inject_services
+    def __init__(self, **services: Any) -> None:
+        self.services = services
+
+    async def async_process(self, *, req: AsyncBoltRequest, resp: BoltResponse,
+                            next: Next) -> BoltResponse | None:
+        req.context.update(self.services)
+        return await next()
 
 
-async def note_rate_limit(body: Mapping[str, Any], next: Next) -> BoltResponse | None:
+class NoteRateLimit(AsyncMiddleware):
     """Slack's ``app_rate_limited`` notice has no event, so no listener can match it."""
-    if body.get("type") != "app_rate_limited":
-        await next()
-        return None
-    loggers.slack.warning("Slack dropped events for minute %s: over 30,000 events/hour",
-                          body.get("minute_rate_limited"))
-    return BoltResponse(status=200, body="")
+
+    async def async_process(self, *, req: AsyncBoltRequest, resp: BoltResponse,
+                            next: Next) -> BoltResponse | None:
+        if req.body.get("type") != "app_rate_limited":
+            return await next()
+        loggers.slack.warning("Slack dropped events for minute %s: over 30,000 events/hour",
+                              req.body.get("minute_rate_limited"))
+        return BoltResponse(status=200, body="")
 
 
-def skip_repeats(storage: BaseStorage) -> Middleware:
-    async def skip_processed_events(
-        body: Mapping[str, Any], request: AsyncBoltRequest, context: AsyncBoltContext, next: Next
-    ) -> BoltResponse | None:
-        delivery = Delivery(storage, str(body.get("event_id") or ""), retry_number(request))
+class SkipRepeats(AsyncMiddleware):
+    """Ack a redelivered event that an earlier attempt processed (see ``Delivery``)."""
+
+    def __init__(self, storage: BaseStorage) -> None:
+        self.storage = storage
+
+    async def async_process(self, *, req: AsyncBoltRequest, resp: BoltResponse,
+                            next: Next) -> BoltResponse | None:
+        delivery = Delivery(self.storage, str(req.body.get("event_id") or ""),
+                            retry_number(req))
         if await delivery.is_repeat():
             return BoltResponse(status=200, body="")
-        context["delivery"] = delivery
-        await next()
-        return None
-
-    return skip_processed_events
+        req.context["delivery"] = delivery
+        return await next()
 
 
 async def operator_event(

@@ -157,6 +157,15 @@ async def test_thread_reply_reaches_the_bridge_once_despite_retries(
     assert len(slack.calls_to("auth.test")) == 1
 
 
+async def test_a_first_delivery_writes_no_door_key(
+        post: Poster, bridge: RecordingBridge, sqlite_storage: BaseStorage) -> None:
+    # Slack sends attempt 0 once: testing it would cost a store write per event for nothing.
+    assert await post.event(thread_reply(), "Ev7") == 200
+    assert await post.event(thread_reply(ts="1700000002.000300"), "Ev8") == 200
+    assert len(bridge.messages) == 2
+    assert await sqlite_storage.mark_seen("slack:Ev7:0", ttl=60)
+
+
 async def test_failed_processing_is_retried_and_then_deduped(
         post: Poster, bridge: RecordingBridge) -> None:
     bridge.fail_next = 1
