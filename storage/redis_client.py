@@ -12,6 +12,11 @@ for any exception mid-command), so a late reply is never read as the answer to a
 Commands are also packed by hiredis (:class:`HiredisPackedConnection`), as redis-py's sync
 client packs them: its asyncio client packs in Python at ~0.9 µs an argument, ~50 µs for
 the commit of one customer message, against ~5 µs.
+
+And the commands the process issues in one event-loop turn go to Redis in one round trip
+(:meth:`DeadlineRedis.execute_command`): redis-py spends some 70 µs of client CPU on a
+command whatever it is (a pooled connection, retry and observability wrappers, a socket
+write, a reply future), and a relayed reply sends about six, from three or four tasks.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.client import Pipeline
 from redis.asyncio.connection import Connection
 from redis.connection import HiredisRespSerializer
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.utils import HIREDIS_AVAILABLE
 
@@ -32,6 +38,7 @@ CONNECT_TIMEOUT = 5.0
 TICKS_PER_TIMEOUT = 5  # a command is cut off between 1 and 1.2 timeouts after it began
 
 T = TypeVar("T")
+Queued = tuple[tuple[Any, ...], dict[str, Any], "asyncio.Future[Any]"]
 
 
 class Deadlines:
@@ -90,11 +97,13 @@ class HiredisPackedConnection(Connection):
 
 class DeadlineRedis(Redis):
     """:class:`Redis` whose commands and pipelines each get ``deadlines.timeout`` seconds,
-    retries, reconnect and reply included."""
+    retries, reconnect and reply included; commands of one loop turn share a trip."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.deadlines = Deadlines(COMMAND_TIMEOUT)
+        self._turn: list[Queued] | None = None  # this turn's followers, while one leads
+        self._orphans: set[asyncio.Task[None]] = set()  # followers of a cancelled leader
 
     @classmethod
     def connect(cls, url: str, *, timeout: float = COMMAND_TIMEOUT,
@@ -110,8 +119,75 @@ class DeadlineRedis(Redis):
         return client
 
     async def execute_command(self, *args: Any, **options: Any) -> Any:
-        command = super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
-        return await self.deadlines.run(str(args[0]), command)
+        """The first command of a loop turn leads: it lets the turn finish, then sends
+        itself and every command issued meanwhile (the followers) as one pipeline, and
+        hands each follower its own reply or error. Alone, it is sent as it is."""
+        return await self.deadlines.run(str(args[0]), self._in_turn(args, options))
+
+    async def _in_turn(self, args: tuple[Any, ...], options: dict[str, Any]) -> Any:
+        if self._turn is not None:
+            future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            self._turn.append((args, options, future))
+            return await future
+        followers: list[Queued] = []
+        self._turn = followers
+        try:
+            await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            self._turn = None
+            if followers:  # cancelled before sending: the followers still go
+                self._send_later(followers)
+            raise
+        self._turn = None
+        if not followers:
+            return await super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
+        return await self._send_together(args, options, followers)
+
+    async def _send_together(self, args: tuple[Any, ...], options: dict[str, Any],
+                             followers: list[Queued]) -> Any:
+        pipe = self.pipeline(transaction=False)
+        pipe.execute_command(*args, **options)
+        for f_args, f_options, _ in followers:
+            pipe.execute_command(*f_args, **f_options)
+        try:
+            mine, *theirs = await pipe.execute(raise_on_error=False)
+        except BaseException as exc:
+            # A lost connection or the deadline: every command of the trip failed alike.
+            # Cancelled by its own caller, the leader still owes the others an answer.
+            error = exc if isinstance(exc, Exception) else RedisConnectionError(
+                "the command was cut off with the pipeline it went in")
+            for _, _, future in followers:
+                if not future.done():
+                    future.set_exception(error)
+            raise
+        for (_, _, future), reply in zip(followers, theirs, strict=True):
+            if future.done():
+                continue  # its caller gave up waiting
+            if isinstance(reply, Exception):
+                future.set_exception(reply)  # e.g. NOSCRIPT: redis-py's Script reloads
+            else:
+                future.set_result(reply)
+        if isinstance(mine, Exception):
+            raise mine
+        return mine
+
+    def _send_later(self, followers: list[Queued]) -> None:
+        leader, *rest = followers
+        task = asyncio.ensure_future(self._send_for(leader, rest))
+        self._orphans.add(task)
+        task.add_done_callback(self._orphans.discard)
+
+    async def _send_for(self, leader: Queued, rest: list[Queued]) -> None:
+        args, options, future = leader
+        try:
+            reply = await self.deadlines.run(str(args[0]),
+                                             self._send_together(args, options, rest))
+        except Exception as exc:
+            if not future.done():
+                future.set_exception(exc)
+        else:
+            if not future.done():
+                future.set_result(reply)
 
     def pipeline(self, transaction: bool = True, shard_hint: str | None = None) -> Pipeline:
         pipe = DeadlinePipeline(self.connection_pool, self.response_callbacks, transaction,

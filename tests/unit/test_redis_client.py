@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio.connection import Connection
+from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.models import NewJob
@@ -111,3 +112,77 @@ def test_hiredis_packs_the_bytes_redis_py_would(args: tuple[object, ...]) -> Non
 def test_the_store_client_uses_the_hiredis_packer() -> None:
     client = DeadlineRedis.connect("redis://127.0.0.1:1/0", max_connections=1)
     assert client.connection_pool.connection_class is HiredisPackedConnection
+
+
+# -- one trip per loop turn -------------------------------------------------------------------
+
+@pytest.fixture
+async def client(redis_server_url: str) -> AsyncIterator[DeadlineRedis]:
+    redis = DeadlineRedis.connect(redis_server_url, max_connections=50)
+    prefix = f"p{uuid.uuid4().hex[:10]}:"
+    redis.prefix = prefix  # type: ignore[attr-defined]
+    yield redis
+    keys = [key async for key in redis.scan_iter(match=prefix + "*")]
+    if keys:
+        await redis.delete(*keys)
+    await redis.aclose()
+
+
+def opened(redis: DeadlineRedis) -> int:
+    pool = redis.connection_pool
+    return len(pool._available_connections) + len(pool._in_use_connections)
+
+
+async def test_commands_of_one_turn_share_a_trip_and_keep_their_own_replies(
+        client: DeadlineRedis) -> None:
+    p = client.prefix  # type: ignore[attr-defined]
+    await client.set(p + "seed", "0")
+    sets = [client.set(f"{p}k{n}", f"v{n}") for n in range(20)]
+    assert await asyncio.gather(*sets) == [True] * 20
+    gets = [client.get(f"{p}k{n}") for n in range(20)]
+    assert await asyncio.gather(*gets, client.incr(p + "seed")) == \
+        [f"v{n}" for n in range(20)] + [1]
+    # 20 commands in flight together, yet one connection: they went as one pipeline.
+    assert opened(client) == 1
+
+
+async def test_an_error_in_a_shared_trip_is_its_own_commands_alone(
+        client: DeadlineRedis) -> None:
+    p = client.prefix  # type: ignore[attr-defined]
+    await client.set(p + "text", "not a number")
+    results = await asyncio.gather(client.set(p + "a", "1"), client.incr(p + "text"),
+                                   client.get(p + "a"), return_exceptions=True)
+    assert results[0] is True and results[2] == "1"
+    assert isinstance(results[1], ResponseError) and "not an integer" in str(results[1])
+
+
+async def test_a_script_redis_forgot_is_reloaded_within_a_shared_trip(
+        client: DeadlineRedis) -> None:
+    p = client.prefix  # type: ignore[attr-defined]
+    script = client.register_script("return redis.call('INCR', KEYS[1])")
+    assert await script(keys=[p + "n"]) == 1
+    await client.script_flush()  # as after a Redis restart
+    assert sorted(await asyncio.gather(*(script(keys=[p + "n"]) for _ in range(5)))) == \
+        [2, 3, 4, 5, 6]
+
+
+async def test_followers_of_a_cancelled_leader_are_still_sent(client: DeadlineRedis) -> None:
+    p = client.prefix  # type: ignore[attr-defined]
+    leader = asyncio.create_task(client.set(p + "leader", "1"))
+    follower = asyncio.create_task(client.set(p + "follower", "1"))
+    await asyncio.sleep(0)  # the leader now waits for the turn to end, the follower behind it
+    leader.cancel()
+    assert await follower is True
+    with pytest.raises(asyncio.CancelledError):
+        await leader
+    assert await client.get(p + "follower") == "1" and await client.get(p + "leader") is None
+
+
+async def test_every_command_of_a_stalled_trip_fails_within_its_deadline(
+        stalling: tuple[StallingProxy, RedisStorage]) -> None:
+    proxy, store = stalling
+    proxy.flowing.clear()
+    stalled = asyncio.gather(*(store.mark_seen(f"stalled{n}", ttl=60) for n in range(3)),
+                             return_exceptions=True)
+    results = await asyncio.wait_for(stalled, timeout=10)
+    assert all(isinstance(r, RedisTimeoutError) for r in results), results
