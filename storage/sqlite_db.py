@@ -8,6 +8,11 @@ for up to Python's 5 ms switch interval after every statement. With no fsync per
 (WAL, ``synchronous=NORMAL``) and the checkpoints on a thread of their own
 (:class:`Checkpointer`), nothing here waits on the disk; another process holding the
 write lock is waited for (``busy_timeout``).
+
+Write transactions asked for in the same loop turn are committed together (group commit,
+:meth:`SqliteDb.tx`): under load a Slack reply's store write and the completions of the
+jobs that finished meanwhile share one ``BEGIN IMMEDIATE`` … ``COMMIT``. Each keeps a
+savepoint of its own, so one that raises is undone alone.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from storage.sqlite_schema import MIGRATIONS
 
 T = TypeVar("T")
 Work = Callable[[sqlite3.Connection], T]
+Pending = tuple[Work[Any], "asyncio.Future[Any]"]
 
 
 def path_from_url(url: str) -> str:
@@ -92,6 +98,7 @@ class SqliteDb:
         self.conn = conn
         self._checkpointer: Checkpointer | None = None  # a file's, started by open()
         self._closed = False
+        self._pending: list[Pending] = []  # write transactions waiting for this turn's commit
 
     @classmethod
     async def open(cls, path: str) -> SqliteDb:
@@ -119,8 +126,32 @@ class SqliteDb:
         return work(self.conn)
 
     async def tx(self, work: Work[T]) -> T:
-        """Run ``work(conn)`` in one write transaction: all of it is kept, or none."""
-        return await self.call(lambda conn: _in_transaction(conn, work))
+        """Run ``work(conn)`` in a write transaction: all of it is kept, or none.
+
+        It runs one loop turn later (as :meth:`call` does), in the same transaction as
+        every other ``tx`` asked for in that turn; a caller cancelled before then is
+        dropped.
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._pending.append((work, future))
+        if len(self._pending) == 1:
+            loop.call_soon(self._commit_pending)
+        return await future
+
+    def _commit_pending(self) -> None:
+        batch = [(work, future) for work, future in self._pending if not future.done()]
+        self._pending = []
+        if self._closed:
+            _fail(batch, sqlite3.ProgrammingError("the store is closed"))
+        elif len(batch) == 1:
+            work, future = batch[0]
+            try:
+                future.set_result(_in_transaction(self.conn, work))
+            except Exception as exc:
+                future.set_exception(exc)
+        elif batch:
+            _commit_together(self.conn, batch)
 
     async def fetchone(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Row | None:
         return await self.call(lambda conn: conn.execute(sql, tuple(args)).fetchone())
@@ -150,3 +181,38 @@ def _in_transaction(conn: sqlite3.Connection, work: Work[T]) -> T:
         raise
     conn.execute("COMMIT")
     return result
+
+
+def _commit_together(conn: sqlite3.Connection, batch: list[Pending]) -> None:
+    """Every work of ``batch`` in one transaction, each in a savepoint of its own."""
+    outcomes: list[tuple[asyncio.Future[Any], Any, Exception | None]] = []
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        for work, future in batch:
+            conn.execute("SAVEPOINT work")
+            try:
+                outcomes.append((future, work(conn), None))
+            except Exception as exc:
+                # e.g. a LookupError raised before anything was written: undo this work
+                # alone (an error that ended the whole transaction makes ROLLBACK TO
+                # fail, and so fails the batch below)
+                conn.execute("ROLLBACK TO work")
+                outcomes.append((future, None, exc))
+            conn.execute("RELEASE work")
+        conn.execute("COMMIT")
+    except Exception as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        _fail(batch, exc)
+        return
+    for future, result, error in outcomes:
+        if error is None:
+            future.set_result(result)
+        else:
+            future.set_exception(error)
+
+
+def _fail(batch: list[Pending], error: Exception) -> None:
+    for _, future in batch:
+        if not future.done():
+            future.set_exception(error)
