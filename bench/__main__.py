@@ -12,8 +12,10 @@ import platform
 import sys
 import tempfile
 import time
+from contextlib import AsyncExitStack
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,7 @@ from bench.load import Traffic
 from bench.platforms import TimedSlack, TimedTelegram
 from bench.profile import profile_inbound
 from bench.ratelimit import rate_limited
-from bench.relay import RelayPlan, measure
+from bench.relay import RelayPlan, RelayRun, Target, measure_all
 from bench.scale import check_lookups, fill, relay_rss
 from storage import create_storage
 
@@ -67,19 +69,26 @@ def machine() -> dict[str, Any]:
 
 
 async def relay_targets(plan: Plan, workdir: Path, redis: str) -> dict[str, Any]:
+    """The floor and the bot on each store, all running at once (each with fakes of its
+    own) so that their throughput runs can take turns."""
     seq = itertools.count(1)
-    out: dict[str, Any] = {}
-    targets = {"floor": None, "sqlite": f"sqlite:///{workdir / 'relay.sqlite3'}",
-               "redis": f"{redis}/1"}
-    for n, (name, url) in enumerate(targets.items()):
-        async with TimedSlack() as slack, TimedTelegram() as tg:
-            process = (procs.floor(slack, tg, workdir) if url is None
-                       else procs.bot(slack, tg, workdir, url))
-            async with process as target:
-                out[name] = await measure(name, target.base, slack, tg, plan.relay,
-                                          first_chat=1_000_000 * (n + 1), seq=seq,
-                                          rss=lambda t=target: t.rss_kib)
-    return out
+    urls = {"floor": None, "sqlite": f"sqlite:///{workdir / 'relay.sqlite3'}",
+            "redis": f"{redis}/1"}
+    async with AsyncExitStack() as stack:
+        targets = []
+        for n, (name, url) in enumerate(urls.items()):
+            slack = await stack.enter_async_context(TimedSlack())
+            tg = await stack.enter_async_context(TimedTelegram())
+            served = await stack.enter_async_context(
+                procs.floor(slack, tg, workdir) if url is None
+                else procs.bot(slack, tg, workdir, url))
+            session = await stack.enter_async_context(
+                aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1024)))
+            traffic = Traffic(session=session, base=served.base, slack=slack, tg=tg, seq=seq)
+            run = RelayRun(traffic, plan.relay, first_chat=1_000_000 * (n + 1))
+            targets.append(Target(name, run, rss=partial(procs.rss_kib, served.proc.pid),
+                                  result={}))
+        return await measure_all(targets, plan.relay)
 
 
 async def scale_backend(kind: str, plan: Plan, workdir: Path, redis: str) -> dict[str, Any]:

@@ -9,10 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
-
 from bench.load import Traffic, arrived, closed_loop, open_loop, outbox_empty
-from bench.platforms import IN_TOKEN, TimedSlack, TimedTelegram
+from bench.platforms import IN_TOKEN
 from bench.stats import latency_summary, median_run
 from tests.scenarios.harness import CHANNEL
 
@@ -75,10 +73,12 @@ class RelayRun:
         await self.settle()
         return by_seq
 
-    async def inbound(self) -> dict[str, Any]:
+    async def prepare_inbound(self) -> None:
         await self.open_threads(self.chats)
-        out: dict[str, Any] = {"throughput": await self._inbound_throughput()}
-        self.capacity["inbound"] = out["throughput"]["msg_per_s"]
+
+    async def inbound_latencies(self, throughput: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {"throughput": throughput}
+        self.capacity["inbound"] = throughput["msg_per_s"]
         for rate in self.plan.rates:
             out[f"latency@{rate}"] = await self._inbound_latency(rate)
         return out
@@ -86,11 +86,7 @@ class RelayRun:
     def _chat_for(self, seq: int) -> int:
         return self.chats[seq % len(self.chats)]
 
-    async def _inbound_throughput(self) -> dict[str, Any]:
-        return median_run([await self._inbound_throughput_once()
-                           for _ in range(self.plan.repeats)])
-
-    async def _inbound_throughput_once(self) -> dict[str, Any]:
+    async def inbound_throughput_once(self) -> dict[str, Any]:
         seqs = self.seqs(self.plan.messages)
         start = await closed_loop(seqs, lambda s: self.t.customer_says(self._chat_for(s), s),
                                   self.plan.concurrency)
@@ -108,7 +104,7 @@ class RelayRun:
         return _latency(seqs, self.t.sent, self.t.slack.arrivals, offered, missing, saturated)
 
     # -- Slack → customer ------------------------------------------------------------------
-    async def outbound(self) -> dict[str, Any]:
+    async def prepare_outbound(self) -> None:
         opened = await self.open_threads(self.reverse_chats)
         self.threads = self._thread_of(opened)
         warm = self.seqs(len(self.threads))  # the first reply also accepts the conversation
@@ -116,8 +112,10 @@ class RelayRun:
                           self.plan.concurrency)
         await self._landed(self.t.tg.arrivals, warm)
         await self.settle()
-        out: dict[str, Any] = {"throughput": await self._outbound_throughput()}
-        self.capacity["outbound"] = out["throughput"]["msg_per_s"]
+
+    async def outbound_latencies(self, throughput: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {"throughput": throughput}
+        self.capacity["outbound"] = throughput["msg_per_s"]
         for rate in self.plan.rates:
             out[f"latency@{rate}"] = await self._outbound_latency(rate)
         return out
@@ -135,11 +133,7 @@ class RelayRun:
     def _thread_for(self, seq: int) -> str:
         return self.threads[seq % len(self.threads)]
 
-    async def _outbound_throughput(self) -> dict[str, Any]:
-        return median_run([await self._outbound_throughput_once()
-                           for _ in range(self.plan.repeats)])
-
-    async def _outbound_throughput_once(self) -> dict[str, Any]:
+    async def outbound_throughput_once(self) -> dict[str, Any]:
         await asyncio.sleep(REFILL_PAUSE)
         seqs = self.seqs(min(self.plan.reverse_messages, 2 * len(self.threads)))
         start = await closed_loop(seqs, lambda s: self.t.operator_says(self._thread_for(s), s),
@@ -176,19 +170,46 @@ def _latency(seqs: list[int], sent: dict[int, float], arrivals: dict[int, float]
             "missing": missing, **latency_summary(samples)}
 
 
-async def measure(name: str, base: str, slack: TimedSlack, tg: TimedTelegram,
-                  plan: RelayPlan, *, first_chat: int, seq: Any,
-                  rss: Callable[[], int]) -> dict[str, Any]:
-    """Inbound then outbound figures for the target at ``base``."""
-    connector = aiohttp.TCPConnector(limit=1024)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        traffic = Traffic(session=session, base=base, slack=slack, tg=tg, seq=seq)
-        run = RelayRun(traffic, plan, first_chat)
-        started, rss_start = time.monotonic(), rss()
-        result = {"inbound": await run.inbound(), "outbound": await run.outbound()}
-        result["rss_kib"] = {"start": rss_start, "end": rss()}
-        result["errors"] = traffic.errors
-        result["seconds"] = time.monotonic() - started
-        result["duplicates"] = {"slack": slack.duplicates, "telegram": tg.duplicates}
-        print(f"  {name}: done in {result['seconds']:.0f}s", flush=True)
-        return result
+@dataclass
+class Target:
+    """One target of the relay runs: its fakes, its traffic and its figures so far."""
+
+    name: str
+    run: RelayRun
+    rss: Callable[[], int]
+    result: dict[str, Any]
+
+
+async def _throughputs(targets: list[Target], once: Callable[[RelayRun], Any],
+                       repeats: int) -> dict[str, dict[str, Any]]:
+    """``repeats`` closed-loop runs of every target, interleaved (floor, SQLite, Redis,
+    floor, …): the machine's slower minutes then weigh on every target alike, where
+    back-to-back runs of one target let a slow minute decide its ratio to the floor
+    (one target's figure moved by up to a third between runs, the floor's most)."""
+    runs: dict[str, list[dict[str, Any]]] = {t.name: [] for t in targets}
+    for _ in range(repeats):
+        for target in targets:
+            runs[target.name].append(await once(target.run))
+    return {name: median_run(figures) for name, figures in runs.items()}
+
+
+async def measure_all(targets: list[Target], plan: RelayPlan) -> dict[str, Any]:
+    """Inbound then outbound figures of every target; the throughput runs interleaved."""
+    started = time.monotonic()
+    for target in targets:
+        target.result["rss_kib"] = {"start": target.rss()}
+        await target.run.prepare_inbound()
+    inbound = await _throughputs(targets, RelayRun.inbound_throughput_once, plan.repeats)
+    for target in targets:
+        target.result["inbound"] = await target.run.inbound_latencies(inbound[target.name])
+        await target.run.prepare_outbound()
+    outbound = await _throughputs(targets, RelayRun.outbound_throughput_once, plan.repeats)
+    for target in targets:
+        target.result["outbound"] = await target.run.outbound_latencies(outbound[target.name])
+        traffic = target.run.t
+        target.result["rss_kib"]["end"] = target.rss()
+        target.result["errors"] = traffic.errors
+        target.result["duplicates"] = {"slack": traffic.slack.duplicates,
+                                       "telegram": traffic.tg.duplicates}
+    print(f"  relay: done in {time.monotonic() - started:.0f}s", flush=True)
+    return {target.name: target.result for target in targets}
