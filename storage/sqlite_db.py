@@ -22,8 +22,9 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from storage.sqlite_schema import MIGRATIONS
 
@@ -98,7 +99,7 @@ class SqliteDb:
         self.conn = conn
         self._checkpointer: Checkpointer | None = None  # a file's, started by open()
         self._closed = False
-        self._pending: list[Pending] = []  # write transactions waiting for this turn's commit
+        self._followers: list[Pending] | None = None  # this turn's writes, while one leads
 
     @classmethod
     async def open(cls, path: str) -> SqliteDb:
@@ -128,30 +129,42 @@ class SqliteDb:
     async def tx(self, work: Work[T]) -> T:
         """Run ``work(conn)`` in a write transaction: all of it is kept, or none.
 
-        It runs one loop turn later (as :meth:`call` does), in the same transaction as
-        every other ``tx`` asked for in that turn; a caller cancelled before then is
-        dropped.
+        The first ``tx`` of a loop turn leads: it lets the turn finish (as :meth:`call`
+        does), then commits its work together with every ``tx`` asked for meanwhile (the
+        followers), each of which gets its own result or error. Alone, it commits alone.
         """
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-        self._pending.append((work, future))
-        if len(self._pending) == 1:
-            loop.call_soon(self._commit_pending)
-        return await future
-
-    def _commit_pending(self) -> None:
-        batch = [(work, future) for work, future in self._pending if not future.done()]
-        self._pending = []
+        if self._followers is not None:
+            future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+            self._followers.append((work, future))
+            return await future
+        followers: list[Pending] = []
+        self._followers = followers
+        try:
+            await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            self._followers = None
+            self._commit(followers)  # the leader's own work is dropped; theirs still goes
+            raise
+        self._followers = None
         if self._closed:
-            _fail(batch, sqlite3.ProgrammingError("the store is closed"))
-        elif len(batch) == 1:
-            work, future = batch[0]
-            try:
-                future.set_result(_in_transaction(self.conn, work))
-            except Exception as exc:
-                future.set_exception(exc)
-        elif batch:
-            _commit_together(self.conn, batch)
+            _fail(followers, sqlite3.ProgrammingError("the store is closed"))
+            raise sqlite3.ProgrammingError("the store is closed")
+        waiting = _still_waiting(followers)
+        if not waiting:
+            return _in_transaction(self.conn, work)
+        outcomes = _commit_together(self.conn, [work, *(w for w, _ in waiting)])
+        for (_, future), outcome in zip(waiting, outcomes[1:], strict=True):
+            outcome.settle(future)
+        return cast(T, outcomes[0].unwrap())
+
+    def _commit(self, followers: list[Pending]) -> None:
+        waiting = _still_waiting(followers)
+        if waiting and self._closed:
+            _fail(waiting, sqlite3.ProgrammingError("the store is closed"))
+        elif waiting:
+            outcomes = _commit_together(self.conn, [work for work, _ in waiting])
+            for (_, future), outcome in zip(waiting, outcomes, strict=True):
+                outcome.settle(future)
 
     async def fetchone(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Row | None:
         return await self.call(lambda conn: conn.execute(sql, tuple(args)).fetchone())
@@ -183,33 +196,52 @@ def _in_transaction(conn: sqlite3.Connection, work: Work[T]) -> T:
     return result
 
 
-def _commit_together(conn: sqlite3.Connection, batch: list[Pending]) -> None:
-    """Every work of ``batch`` in one transaction, each in a savepoint of its own."""
-    outcomes: list[tuple[asyncio.Future[Any], Any, Exception | None]] = []
+@dataclass(frozen=True)
+class Outcome:
+    result: Any = None
+    error: Exception | None = None
+
+    def settle(self, future: asyncio.Future[Any]) -> None:
+        if future.done():
+            return  # its caller gave up waiting; the work was kept all the same
+        if self.error is None:
+            future.set_result(self.result)
+        else:
+            future.set_exception(self.error)
+
+    def unwrap(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+def _commit_together(conn: sqlite3.Connection, works: list[Work[Any]]) -> list[Outcome]:
+    """Every work in one transaction, each in a savepoint of its own."""
+    outcomes: list[Outcome] = []
     try:
         conn.execute("BEGIN IMMEDIATE")
-        for work, future in batch:
+        for work in works:
             conn.execute("SAVEPOINT work")
             try:
-                outcomes.append((future, work(conn), None))
+                outcomes.append(Outcome(result=work(conn)))
             except Exception as exc:
                 # e.g. a LookupError raised before anything was written: undo this work
                 # alone (an error that ended the whole transaction makes ROLLBACK TO
                 # fail, and so fails the batch below)
                 conn.execute("ROLLBACK TO work")
-                outcomes.append((future, None, exc))
+                outcomes.append(Outcome(error=exc))
             conn.execute("RELEASE work")
         conn.execute("COMMIT")
     except Exception as exc:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
-        _fail(batch, exc)
-        return
-    for future, result, error in outcomes:
-        if error is None:
-            future.set_result(result)
-        else:
-            future.set_exception(error)
+        return [Outcome(error=exc)] * len(works)
+    return outcomes
+
+
+def _still_waiting(batch: list[Pending]) -> list[Pending]:
+    """Without the writes whose caller was cancelled before their turn came."""
+    return [(work, future) for work, future in batch if not future.done()]
 
 
 def _fail(batch: list[Pending], error: Exception) -> None:

@@ -56,15 +56,18 @@ async def test_a_failing_write_is_undone_alone(db: SqliteDb) -> None:
     assert await rows(db) == {"a": 1, "b": 3}
 
 
-async def test_a_write_whose_caller_gave_up_before_its_turn_does_not_run(db: SqliteDb) -> None:
-    dropped = asyncio.ensure_future(db.tx(insert("dropped", 1)))
-    kept = asyncio.ensure_future(db.tx(insert("kept", 2)))
-    await asyncio.sleep(0)  # both are waiting for the turn's commit
+async def test_writes_whose_callers_gave_up_before_their_turn_do_not_run(db: SqliteDb) -> None:
+    leader = asyncio.ensure_future(db.tx(insert("leader", 1)))
+    follower = asyncio.ensure_future(db.tx(insert("follower", 2)))
+    dropped = asyncio.ensure_future(db.tx(insert("dropped", 3)))
+    await asyncio.sleep(0)  # all three wait for the turn's commit, the first leading
+    leader.cancel()
     dropped.cancel()
-    await kept
-    with pytest.raises(asyncio.CancelledError):
-        await dropped
-    assert await rows(db) == {"kept": 2}
+    assert await follower == 1  # the followers of a cancelled leader are still committed
+    for gone in (leader, dropped):
+        with pytest.raises(asyncio.CancelledError):
+            await gone
+    assert await rows(db) == {"follower": 2}
 
 
 async def test_a_write_after_close_fails_clearly(db: SqliteDb) -> None:
