@@ -33,12 +33,15 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.utils import HIREDIS_AVAILABLE
 
+from storage.turns import Follower, Turn, settle
+
 COMMAND_TIMEOUT = 5.0
 CONNECT_TIMEOUT = 5.0
 TICKS_PER_TIMEOUT = 5  # a command is cut off between 1 and 1.2 timeouts after it began
 
 T = TypeVar("T")
-Queued = tuple[tuple[Any, ...], dict[str, Any], "asyncio.Future[Any]"]
+Command = tuple[tuple[Any, ...], dict[str, Any]]  # a command's arguments and options
+Queued = Follower[Command]
 
 
 class Deadlines:
@@ -102,7 +105,7 @@ class DeadlineRedis(Redis):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.deadlines = Deadlines(COMMAND_TIMEOUT)
-        self._turn: list[Queued] | None = None  # this turn's followers, while one leads
+        self._turn: Turn[Command] = Turn()
         self._orphans: set[asyncio.Task[None]] = set()  # followers of a cancelled leader
 
     @classmethod
@@ -125,30 +128,17 @@ class DeadlineRedis(Redis):
         return await self.deadlines.run(str(args[0]), self._in_turn(args, options))
 
     async def _in_turn(self, args: tuple[Any, ...], options: dict[str, Any]) -> Any:
-        if self._turn is not None:
-            future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-            self._turn.append((args, options, future))
+        if (future := self._turn.join((args, options))) is not None:
             return await future
-        followers: list[Queued] = []
-        self._turn = followers
-        try:
-            await asyncio.sleep(0)
-        except asyncio.CancelledError:
-            self._turn = None
-            if followers:  # cancelled before sending: the followers still go
-                self._send_later(followers)
-            raise
-        self._turn = None
+        followers = await self._turn.lead(orphaned=self._send_later)
         if not followers:
             return await super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
-        return await self._send_together(args, options, followers)
+        return await self._send_together((args, options), followers)
 
-    async def _send_together(self, args: tuple[Any, ...], options: dict[str, Any],
-                             followers: list[Queued]) -> Any:
+    async def _send_together(self, command: Command, followers: list[Queued]) -> Any:
         pipe = self.pipeline(transaction=False)
-        pipe.execute_command(*args, **options)
-        for f_args, f_options, _ in followers:
-            pipe.execute_command(*f_args, **f_options)
+        for args, options in (command, *(queued for queued, _ in followers)):
+            pipe.execute_command(*args, **options)
         try:
             mine, *theirs = await pipe.execute(raise_on_error=False)
         except BaseException as exc:
@@ -156,38 +146,33 @@ class DeadlineRedis(Redis):
             # Cancelled by its own caller, the leader still owes the others an answer.
             error = exc if isinstance(exc, Exception) else RedisConnectionError(
                 "the command was cut off with the pipeline it went in")
-            for _, _, future in followers:
-                if not future.done():
-                    future.set_exception(error)
+            for _, future in followers:
+                settle(future, None, error)
             raise
-        for (_, _, future), reply in zip(followers, theirs, strict=True):
-            if future.done():
-                continue  # its caller gave up waiting
-            if isinstance(reply, Exception):
-                future.set_exception(reply)  # e.g. NOSCRIPT: redis-py's Script reloads
-            else:
-                future.set_result(reply)
+        for (_, future), reply in zip(followers, theirs, strict=True):
+            # an error reply is that command's alone (NOSCRIPT: redis-py's Script reloads)
+            failed = isinstance(reply, Exception)
+            settle(future, None if failed else reply, reply if failed else None)
         if isinstance(mine, Exception):
             raise mine
         return mine
 
     def _send_later(self, followers: list[Queued]) -> None:
-        leader, *rest = followers
-        task = asyncio.ensure_future(self._send_for(leader, rest))
-        self._orphans.add(task)
-        task.add_done_callback(self._orphans.discard)
+        """The followers of a leader cancelled before sending: they go all the same."""
+        if followers:
+            task = asyncio.ensure_future(self._send_for(followers))
+            self._orphans.add(task)
+            task.add_done_callback(self._orphans.discard)
 
-    async def _send_for(self, leader: Queued, rest: list[Queued]) -> None:
-        args, options, future = leader
+    async def _send_for(self, followers: list[Queued]) -> None:
+        (command, future), *rest = followers
         try:
-            reply = await self.deadlines.run(str(args[0]),
-                                             self._send_together(args, options, rest))
+            reply = await self.deadlines.run(str(command[0][0]),
+                                             self._send_together(command, rest))
         except Exception as exc:
-            if not future.done():
-                future.set_exception(exc)
+            settle(future, None, exc)
         else:
-            if not future.done():
-                future.set_result(reply)
+            settle(future, reply, None)
 
     def pipeline(self, transaction: bool = True, shard_hint: str | None = None) -> Pipeline:
         pipe = DeadlinePipeline(self.connection_pool, self.response_callbacks, transaction,

@@ -22,15 +22,16 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from storage.sqlite_schema import MIGRATIONS
+from storage.turns import Follower, Turn, settle
 
 T = TypeVar("T")
 Work = Callable[[sqlite3.Connection], T]
-Pending = tuple[Work[Any], "asyncio.Future[Any]"]
+Pending = Follower[Work[Any]]
+Outcome = tuple[Any, Exception | None]  # a work's result, or the error it raised
 
 
 def path_from_url(url: str) -> str:
@@ -99,7 +100,7 @@ class SqliteDb:
         self.conn = conn
         self._checkpointer: Checkpointer | None = None  # a file's, started by open()
         self._closed = False
-        self._followers: list[Pending] | None = None  # this turn's writes, while one leads
+        self._turn: Turn[Work[Any]] = Turn()  # this turn's write transactions
 
     @classmethod
     async def open(cls, path: str) -> SqliteDb:
@@ -133,38 +134,31 @@ class SqliteDb:
         does), then commits its work together with every ``tx`` asked for meanwhile (the
         followers), each of which gets its own result or error. Alone, it commits alone.
         """
-        if self._followers is not None:
-            future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-            self._followers.append((work, future))
-            return await future
-        followers: list[Pending] = []
-        self._followers = followers
-        try:
-            await asyncio.sleep(0)
-        except asyncio.CancelledError:
-            self._followers = None
-            self._commit(followers)  # the leader's own work is dropped; theirs still goes
-            raise
-        self._followers = None
+        if (future := self._turn.join(work)) is not None:
+            return cast(T, await future)
+        waiting = await self._turn.lead(orphaned=self._commit)
         if self._closed:
-            _fail(followers, sqlite3.ProgrammingError("the store is closed"))
+            self._commit(waiting)
             raise sqlite3.ProgrammingError("the store is closed")
-        waiting = _still_waiting(followers)
         if not waiting:
             return _in_transaction(self.conn, work)
-        outcomes = _commit_together(self.conn, [work, *(w for w, _ in waiting)])
-        for (_, future), outcome in zip(waiting, outcomes[1:], strict=True):
-            outcome.settle(future)
-        return cast(T, outcomes[0].unwrap())
+        mine, *theirs = _commit_together(self.conn, [work, *(w for w, _ in waiting)])
+        for (_, future), outcome in zip(waiting, theirs, strict=True):
+            settle(future, *outcome)
+        result, error = mine
+        if error is not None:
+            raise error
+        return cast(T, result)
 
     def _commit(self, followers: list[Pending]) -> None:
-        waiting = _still_waiting(followers)
-        if waiting and self._closed:
-            _fail(waiting, sqlite3.ProgrammingError("the store is closed"))
-        elif waiting:
-            outcomes = _commit_together(self.conn, [work for work, _ in waiting])
-            for (_, future), outcome in zip(waiting, outcomes, strict=True):
-                outcome.settle(future)
+        """Commit ``followers`` together (a cancelled leader's, or fail them once closed)."""
+        if not followers:
+            return
+        outcomes = ([(None, sqlite3.ProgrammingError("the store is closed"))] * len(followers)
+                    if self._closed else
+                    _commit_together(self.conn, [work for work, _ in followers]))
+        for (_, future), outcome in zip(followers, outcomes, strict=True):
+            settle(future, *outcome)
 
     async def fetchone(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Row | None:
         return await self.call(lambda conn: conn.execute(sql, tuple(args)).fetchone())
@@ -196,25 +190,6 @@ def _in_transaction(conn: sqlite3.Connection, work: Work[T]) -> T:
     return result
 
 
-@dataclass(frozen=True)
-class Outcome:
-    result: Any = None
-    error: Exception | None = None
-
-    def settle(self, future: asyncio.Future[Any]) -> None:
-        if future.done():
-            return  # its caller gave up waiting; the work was kept all the same
-        if self.error is None:
-            future.set_result(self.result)
-        else:
-            future.set_exception(self.error)
-
-    def unwrap(self) -> Any:
-        if self.error is not None:
-            raise self.error
-        return self.result
-
-
 def _commit_together(conn: sqlite3.Connection, works: list[Work[Any]]) -> list[Outcome]:
     """Every work in one transaction, each in a savepoint of its own."""
     outcomes: list[Outcome] = []
@@ -223,28 +198,17 @@ def _commit_together(conn: sqlite3.Connection, works: list[Work[Any]]) -> list[O
         for work in works:
             conn.execute("SAVEPOINT work")
             try:
-                outcomes.append(Outcome(result=work(conn)))
+                outcomes.append((work(conn), None))
             except Exception as exc:
                 # e.g. a LookupError raised before anything was written: undo this work
                 # alone (an error that ended the whole transaction makes ROLLBACK TO
                 # fail, and so fails the batch below)
                 conn.execute("ROLLBACK TO work")
-                outcomes.append(Outcome(error=exc))
+                outcomes.append((None, exc))
             conn.execute("RELEASE work")
         conn.execute("COMMIT")
     except Exception as exc:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
-        return [Outcome(error=exc)] * len(works)
+        return [(None, exc)] * len(works)
     return outcomes
-
-
-def _still_waiting(batch: list[Pending]) -> list[Pending]:
-    """Without the writes whose caller was cancelled before their turn came."""
-    return [(work, future) for work, future in batch if not future.done()]
-
-
-def _fail(batch: list[Pending], error: Exception) -> None:
-    for _, future in batch:
-        if not future.done():
-            future.set_exception(error)
