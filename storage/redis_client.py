@@ -151,8 +151,7 @@ class DeadlineRedis(Redis):
             raise
         for (_, future), reply in zip(followers, theirs, strict=True):
             # an error reply is that command's alone (NOSCRIPT: redis-py's Script reloads)
-            failed = isinstance(reply, Exception)
-            settle(future, None if failed else reply, reply if failed else None)
+            settle(future, reply, reply if isinstance(reply, Exception) else None)
         if isinstance(mine, Exception):
             raise mine
         return mine

@@ -137,21 +137,15 @@ class SqliteDb:
         if (future := self._turn.join(work)) is not None:
             return cast(T, await future)
         waiting = await self._turn.lead(orphaned=self._commit)
-        if self._closed:
-            self._commit(waiting)
-            raise sqlite3.ProgrammingError("the store is closed")
-        if not waiting:
+        if not waiting and not self._closed:
             return _in_transaction(self.conn, work)
-        mine, *theirs = _commit_together(self.conn, [work, *(w for w, _ in waiting)])
-        for (_, future), outcome in zip(waiting, theirs, strict=True):
-            settle(future, *outcome)
-        result, error = mine
-        if error is not None:
-            raise error
-        return cast(T, result)
+        mine: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._commit([(work, mine), *waiting])
+        return mine.result()
 
     def _commit(self, followers: list[Pending]) -> None:
-        """Commit ``followers`` together (a cancelled leader's, or fail them once closed)."""
+        """Commit the works together, each future getting its own outcome (once the store
+        is closed, an error)."""
         if not followers:
             return
         outcomes = ([(None, sqlite3.ProgrammingError("the store is closed"))] * len(followers)
