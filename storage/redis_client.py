@@ -158,10 +158,9 @@ class DeadlineRedis(Redis):
 
     def _send_later(self, followers: list[Queued]) -> None:
         """The followers of a leader cancelled before sending: they go all the same."""
-        if followers:
-            task = asyncio.ensure_future(self._send_for(followers))
-            self._orphans.add(task)
-            task.add_done_callback(self._orphans.discard)
+        task = asyncio.ensure_future(self._send_for(followers))
+        self._orphans.add(task)
+        task.add_done_callback(self._orphans.discard)
 
     async def _send_for(self, followers: list[Queued]) -> None:
         (command, future), *rest = followers

@@ -146,8 +146,6 @@ class SqliteDb:
     def _commit(self, followers: list[Pending]) -> None:
         """Commit the works together, each future getting its own outcome (once the store
         is closed, an error)."""
-        if not followers:
-            return
         outcomes = ([(None, sqlite3.ProgrammingError("the store is closed"))] * len(followers)
                     if self._closed else
                     _commit_together(self.conn, [work for work, _ in followers]))

@@ -32,15 +32,17 @@ class Turn(Generic[Item]):
     async def lead(self, orphaned: Callable[[list[Follower[Item]]], None]
                    ) -> list[Follower[Item]]:
         """Let the turn finish; :return: the followers gathered meanwhile, but those whose
-        caller gave up waiting. A leader cancelled meanwhile hands them to ``orphaned``
-        (it must serve them without waiting for the cancelled caller) and re-raises."""
+        caller gave up waiting. A leader cancelled meanwhile hands any it has to
+        ``orphaned`` (which must serve them without waiting for the cancelled caller) and
+        re-raises."""
         followers: list[Follower[Item]] = []
         self._followers = followers
         try:
             await asyncio.sleep(0)
         except asyncio.CancelledError:
             self._followers = None
-            orphaned(still_waiting(followers))
+            if waiting := still_waiting(followers):
+                orphaned(waiting)
             raise
         self._followers = None
         return still_waiting(followers)

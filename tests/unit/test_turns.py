@@ -39,3 +39,16 @@ async def test_a_cancelled_leader_hands_over_the_followers_still_waiting() -> No
     await asyncio.gather(leader, return_exceptions=True)
     assert [[item for item, _ in followers] for followers in handed] == [["kept"]]
     assert turn.join("next") is None  # the next call leads again
+
+
+async def test_a_cancelled_leader_with_no_one_waiting_hands_over_nothing() -> None:
+    turn: Turn[str] = Turn()
+    handed: list[list[Follower[str]]] = []
+    leader = asyncio.ensure_future(turn.lead(orphaned=handed.append))
+    await asyncio.sleep(0)
+    gone = turn.join("gone")
+    assert gone is not None
+    gone.cancel()  # its caller gave up too: nothing is left to serve
+    leader.cancel()
+    await asyncio.gather(leader, return_exceptions=True)
+    assert handed == []
