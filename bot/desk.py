@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.actions import ConversationActions, Outcome
 from bot.bridge import Bridge, CommandContext
+from bot.formatting import slack_to_plain_text
 from bot.leads import LeadOutcome, LeadService, parse_lead_args
 from bot.models import Conversation, LeadForm, LeadRequest, Message
 from bot.rendering import Renderer
@@ -65,8 +66,10 @@ class Desk:
                          await self.actions.accept(ctx.conversation, ctx.message.user))
 
     async def _cmd_decline(self, ctx: CommandContext) -> None:
+        # the reason arrives in Slack's escaping; the templates escape it for their format
+        reason = slack_to_plain_text(ctx.args)
         outcome = await self.actions.decline(ctx.conversation, ctx.message.user,
-                                             reason=ctx.args, notify=True)
+                                             reason=reason, notify=True)
         await self._tell(ctx.conversation, ctx.message.user, outcome)
 
     async def _cmd_reopen(self, ctx: CommandContext) -> None:

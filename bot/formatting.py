@@ -61,12 +61,20 @@ def _lifted_html(match: re.Match[str], user_names: Mapping[str, str]) -> str:
     return _entity_html(match["entity"], user_names)
 
 
+def slack_to_plain_text(text: str, *, user_names: Mapping[str, str] | None = None) -> str:
+    """The words a person reads in a Slack message text: entities become their text and
+    Slack's ``&amp;``/``&lt;``/``&gt;`` are undone, so that a template escaping for its own
+    format (HTML, mrkdwn) escapes it once, not twice."""
+    names = user_names or {}
+    parts: Iterator[str] = (
+        _entity_text(piece, names) if index % 2 else _slack_unescape(piece)
+        for index, piece in enumerate(_ENTITY.split(text)))
+    return "".join(parts)
+
+
 def _plain(code: str, user_names: Mapping[str, str]) -> str:
     """Code content: entities become their text, nothing is styled or linked."""
-    parts: Iterator[str] = (
-        _entity_text(piece, user_names) if index % 2 else _slack_unescape(piece)
-        for index, piece in enumerate(_ENTITY.split(code)))
-    return _escape("".join(parts))
+    return _escape(slack_to_plain_text(code, user_names=user_names))
 
 
 def _entity_html(inner: str, user_names: Mapping[str, str]) -> str:

@@ -108,6 +108,19 @@ async def test_decline_command_with_reason(desk: Desk, language: str) -> None:
     assert "we do not deliver there" in card_text(desk, thread)
 
 
+@pytest.mark.parametrize("language", ["en", "fr", "ja"])
+async def test_decline_reason_reaches_the_customer_as_typed_on_its_own_line(
+        desk: Desk, language: str) -> None:
+    thread = await _open(desk, 501, language)
+    # Slack sends "Sorry: B&B <only>" escaped as below
+    await desk.operator_writes(thread, "!decline Sorry: B&amp;B &lt;only&gt;")
+    await desk.settle()
+    (text,) = desk.tg.texts(501)  # what the customer sees, once Telegram parsed the HTML
+    assert text.endswith(f"\n{REASON[language]}Sorry: B&B <only>")
+    assert "&amp;amp;" not in card_text(desk, thread)
+    assert "Sorry: B&amp;B &lt;only&gt;" in card_text(desk, thread)
+
+
 async def test_decline_command_without_reason(desk: Desk) -> None:
     thread = await _open(desk, 501)
     await desk.operator_writes(thread, "!decline")
