@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.lifecycle.policy import parse_duration
+from bot.durations import parse_duration
 from bot.models import Attachment, Conversation
 
 MB = 1024 * 1024

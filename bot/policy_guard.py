@@ -9,7 +9,7 @@ from typing import Any
 from bot import jobs, loggers
 from bot.cards import channel_label
 from bot.lifecycle.clock import Clock
-from bot.lifecycle.policy import human_duration
+from bot.durations import human_duration
 from bot.models import Conversation, Direction, Message, OperatorMessage, Status
 from bot.outbox import Outbox
 from bot.policies import (

@@ -2,45 +2,18 @@
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from bot import loggers
+from bot.durations import human_duration, parse_duration
 from bot.preferences import DEFAULTS, preference
 from storage.base import BaseStorage
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d)?\s*$")
-_UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, None: 1}
 NOTIFY_CHOICES = ("owner", "channel", "none")
 MINUTE, HOUR, DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
-
-
-def parse_duration(value: object) -> timedelta:
-    """``900`` (seconds), ``"90s"``, ``"15m"``, ``"24h"``, ``"7d"``. :raise ValueError:"""
-    seconds: float | None = None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = float(value)
-    elif isinstance(value, str) and (match := _DURATION.match(value.lower())):
-        seconds = float(match[1]) * _UNITS[match[2]]
-    if seconds is None or seconds < 0 or not math.isfinite(seconds):
-        raise ValueError(f"not a duration: {value!r} (try 90s, 15m, 24h or 7d)")
-    return timedelta(seconds=seconds)
-
-
-def human_duration(delta: timedelta) -> str:
-    """``45 s``, ``15 min``, ``41 h``, ``7 days``: rounded down to one unit."""
-    seconds = max(0, int(delta.total_seconds()))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min"
-    if seconds < 3 * 86400:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 86400} days"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot import jobs
-from bot.lifecycle.policy import LifecyclePolicy, human_duration
+from bot.durations import human_duration
+from bot.lifecycle.policy import LifecyclePolicy
 from bot.lifecycle.timers import Transition, reopened_status, waiting_since
 from bot.models import Conversation, NewJob, Status
 from bot.preferences import preference

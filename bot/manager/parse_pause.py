@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from datetime import date, time, timedelta
 
+from bot.durations import parse_duration
 from bot.manager.commands import Command, ParseError, Pause, Resume
 
-_DURATION = re.compile(r"^(\d{1,4})([mhdw])$")
-_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+MAX_PAUSE = timedelta(days=366)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 
@@ -27,11 +27,13 @@ def _pause_for(rest: str) -> Command | ParseError:
     parts = rest.split(None, 2)
     if len(parts) < 2:
         return ParseError("missing_duration", "", "pause")
-    match = _DURATION.match(parts[1].lower())
-    seconds = int(match.group(1)) * _UNITS[match.group(2)] if match else 0
-    if not 0 < seconds <= 366 * 86400:
+    try:
+        duration = parse_duration(parts[1])
+    except ValueError:
+        duration = timedelta(0)
+    if not timedelta(0) < duration <= MAX_PAUSE:
         return ParseError("bad_duration", parts[1], "pause")
-    return _message(parts[2] if len(parts) > 2 else "", Pause(timedelta(seconds=seconds)))
+    return _message(parts[2] if len(parts) > 2 else "", Pause(duration))
 
 
 def _pause_until(rest: str) -> Command | ParseError:

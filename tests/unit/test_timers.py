@@ -11,10 +11,8 @@ import pytest
 from bot.lifecycle.policy import (
     DEFAULT_POLICY,
     LifecyclePolicy,
-    human_duration,
     lifecycle_policy,
     lifecycle_problem,
-    parse_duration,
 )
 from bot.lifecycle.timers import (
     Transition,
@@ -154,27 +152,6 @@ def test_reopened_status_goes_back_to_the_assignee() -> None:
 
 
 # -- settings ----------------------------------------------------------------------------------
-@pytest.mark.parametrize(("value", "expected"), [
-    (900, 15 * M), (90.5, timedelta(seconds=90.5)), ("90s", 90 * S), ("15m", 15 * M),
-    ("15min", 15 * M), ("24h", 24 * H), ("7d", 7 * D), (" 1.5H ", 90 * M), ("0", timedelta(0)),
-])
-def test_parse_duration(value: object, expected: timedelta) -> None:
-    assert parse_duration(value) == expected
-
-
-@pytest.mark.parametrize("value", ["", "soon", "15 weeks", "-5m", -1, True, None, [], "1e9d"])
-def test_parse_duration_refuses(value: object) -> None:
-    with pytest.raises(ValueError):
-        parse_duration(value)
-
-
-@pytest.mark.parametrize(("delta", "text"), [
-    (45 * S, "45 s"), (15 * M, "15 min"), (90 * M, "1 h"), (24 * H, "24 h"), (41 * H, "41 h"),
-    (48 * H, "48 h"), (72 * H, "3 days"), (15 * D, "15 days"), (-H, "0 s"),
-])
-def test_human_duration(delta: timedelta, text: str) -> None:
-    assert human_duration(delta) == text
-
 
 def test_defaults() -> None:
     assert DEFAULT_POLICY == LifecyclePolicy(
