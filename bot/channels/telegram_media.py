@@ -30,10 +30,19 @@ def message_attachments(message: Message) -> tuple[Attachment, ...] | None:
             return (found,)
     if message.text or message.caption:
         return ()
-    content_type = getattr(message.content_type, "value", str(message.content_type))
+    content_type = _content_type(message)
     if content_type in SERVICE_TYPES:
         return None
     return (Attachment(kind="unsupported", details={"type": content_type}),)
+
+
+def _content_type(message: Message) -> str:
+    """aiogram's name for what the message carries; for a kind newer than aiogram, the
+    field Telegram put it in (the update says what it is even when aiogram cannot)."""
+    content_type = str(getattr(message.content_type, "value", message.content_type))
+    if content_type == "unknown" and message.model_extra:
+        return next(iter(message.model_extra))
+    return content_type
 
 
 def _photo(message: Message) -> Attachment | None:

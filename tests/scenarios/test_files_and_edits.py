@@ -91,3 +91,20 @@ async def test_operator_edit_and_delete_are_mirrored(desk: Desk) -> None:
     await desk.settle()
     assert desk.tg.texts(501) == []
     assert desk.tg.calls_to("deleteMessage")
+
+
+async def test_what_cannot_be_shown_is_named_in_the_thread(desk: Desk) -> None:
+    thread = await _thread(desk, 501)
+    dice = tg.text_message(501, "")
+    del dice["message"]["text"]
+    dice["message"]["dice"] = {"emoji": "🎲", "value": 3}
+    newer = tg.text_message(501, "")
+    del newer["message"]["text"]
+    newer["message"]["space_trip"] = {"destination": "Moon"}  # a kind no library knows yet
+    assert await desk.customer_sends(dice) == 200
+    assert await desk.customer_sends(newer) == 200
+    await desk.settle()
+    texts = [m["text"] for m in desk.slack.thread(CHANNEL, thread)[-2:]]
+    assert "The customer sent a dice roll, which cannot be shown here" in texts[0]
+    assert "The customer sent something Telegram calls “space trip”" in texts[1]
+    assert "unknown" not in " ".join(texts)

@@ -14,6 +14,7 @@ SAMPLE_CONTEXT: dict[str, Any] = {
     "notes": ["accepted by <@U1>"],
     "text": "hello <@U123> & co",
     "attachment_kinds": ["photo"],
+    "a": {"kind": "unsupported", "details": {"type": "poll"}},
     "attachments": [
         {"kind": "location", "details": {"latitude": 48.85, "longitude": 2.29, "title": "Tour"}},
         {"kind": "contact", "details": {"first_name": "Bo", "last_name": "", "phone_number": "+1"}},
