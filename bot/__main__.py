@@ -14,9 +14,10 @@ from aiohttp import web
 from dotenv import dotenv_values
 
 from bot import loggers
-from bot.app import build_app, log_disabled_parts
+from bot.app import BotApp, build_app, log_disabled_parts
 from bot.config import Settings
 from bot.errors import BridgeError, ConfigError
+from bot.startup import Claimed, claim, close_sockets, listen
 
 
 def read_environment(dotenv_path: str = ".env") -> dict[str, str]:
@@ -29,13 +30,18 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     try:
         return Settings.from_env(env)
     except ConfigError as exc:
-        lines = "\n".join(f"  - {problem}" for problem in exc.problems)
-        print(f"configuration error, the bot did not start:\n{lines}", file=sys.stderr)
+        report_config_error(exc)
         sys.exit(2)
 
 
+def report_config_error(exc: ConfigError) -> None:
+    lines = "\n".join(f"  - {problem}" for problem in exc.problems)
+    print(f"configuration error, the bot did not start:\n{lines}", file=sys.stderr)
+
+
 async def serve(settings: Settings) -> None:
-    bot_app = await build_app(settings)
+    claimed = await claim(settings)  # first: a taken port or a bad path stops it cleanly
+    bot_app = await build_on(settings, claimed)
     log_disabled_parts(settings)
     runner = web.AppRunner(bot_app.web, access_log=None, handle_signals=False)
     await runner.setup()
@@ -50,19 +56,32 @@ async def serve(settings: Settings) -> None:
         # (the libraries' ~200,000 objects make one take ~180 ms here).
         gc.collect()
         gc.freeze()
-        await web.TCPSite(runner, settings.host, settings.port).start()
+        await listen(runner, claimed.sockets, host=settings.host, port=settings.port)
         loggers.app.info("listening on http://%s:%d (healthz, metrics)", settings.host,
                          settings.port)
         await stop.wait()
         loggers.app.info("shutting down")
     finally:
         await runner.cleanup()
+        close_sockets(claimed.sockets)  # those a failed listen() left unserved
         await bot_app.stop()
+
+
+async def build_on(settings: Settings, claimed: Claimed) -> BotApp:
+    try:
+        return await build_app(settings, storage=claimed.storage)
+    except BaseException:
+        close_sockets(claimed.sockets)
+        await claimed.storage.close()
+        raise
 
 
 def run_server(settings: Settings) -> int:
     try:
         asyncio.run(serve(settings))
+    except ConfigError as exc:
+        report_config_error(exc)
+        return 2
     except BridgeError as exc:  # e.g. Socket Mode could not connect: say so, no traceback
         loggers.app.error("the bot could not start: %s", exc)
         return 1
@@ -76,7 +95,11 @@ def main(argv: list[str]) -> int:
     if argv[:2] == ["leads", "export"]:
         from bot.export import export_leads
 
-        return asyncio.run(export_leads(settings, argv[2:], sys.stdout))
+        try:
+            return asyncio.run(export_leads(settings, argv[2:], sys.stdout))
+        except ConfigError as exc:
+            report_config_error(exc)
+            return 2
     if argv:
         print(f"unknown command: {' '.join(argv)}\nusage: python -m bot "
               "[leads export --format csv|jsonl]", file=sys.stderr)

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from bot.errors import ConfigError
+from bot.rendering import LANGUAGES
 
 T = TypeVar("T")
 CRM_KINDS = ("builtin", "webhook")
 _TG_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 _TG_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_HOST_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                        r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
 
 
 class Secret(str):
@@ -82,10 +87,10 @@ class Settings:
         reader = _Reader(env)
         settings = cls(
             telegram=_telegram(reader), slack=_slack(reader), crm=_crm(reader),
-            host=reader.text("HOST", "0.0.0.0"),
+            host=reader.convert("HOST", "0.0.0.0", _host),
             port=reader.convert("PORT", 8080, _port),
             storage_url=reader.convert("STORAGE_URL", "sqlite:///data/bot.sqlite3", _storage_url),
-            default_language=reader.text("DEFAULT_LANGUAGE", "en").lower(),
+            default_language=reader.convert("DEFAULT_LANGUAGE", "en", _language),
             log_level=reader.convert("LOG_LEVEL", "INFO", _log_level),
             max_body_bytes=reader.convert("MAX_BODY_BYTES", 1024 * 1024, _positive_int),
             slack_post_rate=reader.convert("SLACK_POST_RATE", 1.0, _positive_float),
@@ -154,6 +159,34 @@ def _positive_float(raw: str) -> float:
     return value
 
 
+def _host(raw: str) -> str:
+    """An IP address or a host name; whether it is this machine's is found out on binding."""
+    try:
+        ipaddress.ip_address(raw)
+        return raw
+    except ValueError:
+        pass
+    if raw.replace(".", "").isdigit():
+        raise ValueError(f"{raw!r} is not a valid IPv4 address")
+    if not _HOST_NAME.match(raw):
+        raise ValueError(f"{raw!r} is neither an IP address nor a host name")
+    return raw
+
+
+def _language(raw: str) -> str:
+    if raw.lower() not in LANGUAGES:
+        raise ValueError(f"{raw!r} has no customer texts; use one of {', '.join(LANGUAGES)}")
+    return raw.lower()
+
+
+def _http_url(raw: str) -> bool:
+    try:
+        parts = urlsplit(raw)
+        return parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # a bad port or IPv6 literal
+        return False
+
+
 def _storage_url(raw: str) -> str:
     if not raw.startswith(("sqlite:///", "redis://", "rediss://", "unix://")):
         raise ValueError(f"{raw!r} must start with sqlite:/// or redis://")
@@ -218,6 +251,10 @@ def _crm(r: _Reader) -> CrmSettings:
     r.require(s.kind in CRM_KINDS, f"CRM: {s.kind!r} is not one of {', '.join(CRM_KINDS)}")
     r.require(s.kind != "webhook" or bool(s.webhook_url),
               "CRM_WEBHOOK_URL: required when CRM=webhook")
+    # the URL itself is never echoed: a hook URL often carries its own secret
+    r.require(not s.webhook_url or _http_url(s.webhook_url),
+              "CRM_WEBHOOK_URL: must be an http:// or https:// URL with a host, "
+              "e.g. https://hooks.example.com/leads")
     r.require(s.kind != "webhook" or bool(s.webhook_secret),
               "CRM_WEBHOOK_SECRET: required when CRM=webhook, so the receiver can check "
               "each request really comes from the bot")

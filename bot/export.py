@@ -21,7 +21,7 @@ from bot import loggers
 from bot.config import Settings
 from bot.crm.base import lead_json
 from bot.models import Lead
-from storage import create_storage
+from bot.startup import open_storage
 
 FORMATS = ("csv", "jsonl")
 USAGE = "usage: python -m bot leads export --format csv|jsonl"
@@ -50,7 +50,7 @@ async def export_leads(settings: Settings, argv: list[str], out: TextIO,
         print(f"leads export: expected --format csv or --format jsonl\n{USAGE}",
               file=err or sys.stderr)
         return 2
-    storage = await create_storage(settings.storage_url)
+    storage = await open_storage(settings.storage_url)  # ConfigError: STORAGE_URL unusable
     try:
         leads = await storage.list_leads()
     finally:

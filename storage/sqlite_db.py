@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from bot.errors import StorageError
 from storage.sqlite_schema import MIGRATIONS
 from storage.turns import Follower, Turn, settle
 
@@ -42,11 +43,24 @@ def path_from_url(url: str) -> str:
 def _connect(path: str) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.row_factory = sqlite3.Row
-    # wal_autocheckpoint=0: the checkpoints run on the Checkpointer's thread instead
-    for pragma in ("journal_mode=WAL", "busy_timeout=10000", "synchronous=NORMAL",
-                   "wal_autocheckpoint=0"):
-        conn.execute(f"PRAGMA {pragma}")
+    try:
+        # wal_autocheckpoint=0: the checkpoints run on the Checkpointer's thread instead
+        for pragma in ("journal_mode=WAL", "busy_timeout=10000", "synchronous=NORMAL",
+                       "wal_autocheckpoint=0"):
+            conn.execute(f"PRAGMA {pragma}")
+    except sqlite3.Error:
+        conn.close()
+        raise
     return conn
+
+
+def _reason(exc: OSError | sqlite3.Error) -> str:
+    """``Not a directory: 'data/file'`` for an OSError, SQLite's own words otherwise."""
+    if isinstance(exc, FileExistsError):  # from mkdir(exist_ok=True): it is not a folder
+        return f"{exc.filename!r} is a file, not a folder"
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename!r}" if exc.filename else exc.strerror
+    return str(exc)
 
 
 class Checkpointer(threading.Thread):
@@ -104,12 +118,19 @@ class SqliteDb:
 
     @classmethod
     async def open(cls, path: str) -> SqliteDb:
+        """:raises StorageError: the file cannot be created, opened or migrated"""
         in_memory = path == ":memory:"
-        if not in_memory:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        db = cls(_connect(path))
+        try:
+            if not in_memory:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            db = cls(_connect(path))
+        except (OSError, sqlite3.Error) as exc:
+            raise StorageError(f"cannot open the SQLite database {path}: {_reason(exc)}") from exc
         try:
             await db.tx(_migrate)
+        except sqlite3.Error as exc:
+            await db.close()
+            raise StorageError(f"cannot set up the SQLite database {path}: {exc}") from exc
         except BaseException:
             await db.close()
             raise

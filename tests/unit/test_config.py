@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.rendering import LANGUAGES
 
 
 def test_no_variables_gives_a_working_default() -> None:
@@ -63,6 +66,57 @@ def test_misconfiguration_exits_2_with_one_message_and_no_traceback(tmp_path) ->
 
 
 def _root() -> str:
-    from pathlib import Path
-
     return str(Path(__file__).resolve().parents[2])
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "127.0.0.1", "::", "::1", "localhost",
+                                  "desk-1.internal.example"])
+def test_host_takes_an_address_or_a_name(host: str) -> None:
+    assert Settings.from_env({"HOST": host}).host == host
+
+
+@pytest.mark.parametrize(("host", "problem"), [
+    ("999.1.1.1", "HOST: '999.1.1.1' is not a valid IPv4 address"),
+    ("10.0.0", "HOST: '10.0.0' is not a valid IPv4 address"),
+    ("http://0.0.0.0", "HOST: 'http://0.0.0.0' is neither an IP address nor a host name"),
+    ("0.0.0.0:8080", "HOST: '0.0.0.0:8080' is neither an IP address nor a host name"),
+])
+def test_a_malformed_host_is_refused(host: str, problem: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"HOST": host})
+    assert caught.value.problems == [problem]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_default_language_is_one_customer_texts_exist_in(language: str) -> None:
+    assert Settings.from_env({"DEFAULT_LANGUAGE": language.upper()}).default_language == language
+
+
+@pytest.mark.parametrize("language", ["de", "english", "fr-CA"])
+def test_a_default_language_without_customer_texts_is_refused(language: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"DEFAULT_LANGUAGE": language})
+    assert caught.value.problems == [
+        f"DEFAULT_LANGUAGE: {language!r} has no customer texts; use one of en, fr, ja"]
+
+
+def test_the_languages_offered_are_those_the_customer_templates_exist_in() -> None:
+    folder = Path(__file__).resolve().parents[2] / "templates" / "telegram"
+    assert {name.split(".")[1] for name in os.listdir(folder)} == set(LANGUAGES)
+
+
+def test_a_crm_webhook_url_is_read() -> None:
+    s = Settings.from_env({"CRM": "webhook", "CRM_WEBHOOK_URL": "http://127.0.0.1:9/leads",
+                           "CRM_WEBHOOK_SECRET": "k"})
+    assert s.crm.webhook_url == "http://127.0.0.1:9/leads"
+
+
+@pytest.mark.parametrize("url", ["hooks.example.com/leads", "ftp://hooks.example.com/leads",
+                                 "https://", "https:///leads?token=s3cret",
+                                 "https://hooks.example.com:99999/x", "https://[::1/x"])
+def test_a_crm_webhook_url_must_be_http_with_a_host(url: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"CRM": "webhook", "CRM_WEBHOOK_URL": url, "CRM_WEBHOOK_SECRET": "k"})
+    # never the URL itself: it may carry a secret
+    assert caught.value.problems == [("CRM_WEBHOOK_URL: must be an http:// or https:// URL "
+                                      "with a host, e.g. https://hooks.example.com/leads")]
