@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from bot.errors import StorageError
 from bot.metrics import Metrics
 from storage.base import BaseStorage
 
@@ -63,6 +64,8 @@ async def _store_problem(storage: BaseStorage) -> str | None:
     """:return: None when the store answers, else what ``/healthz`` reports about it."""
     try:
         answered = await storage.ping()
+    except StorageError as exc:  # the store's own words, written to be shown
+        return f"unavailable: {exc}"
     except Exception as exc:  # a health check reports a broken store, it does not crash
         return f"unreachable: {type(exc).__name__}"
     return None if answered else "unreachable"
