@@ -26,17 +26,18 @@ def read_environment(dotenv_path: str = ".env") -> dict[str, str]:
     return {**file_values, **os.environ}
 
 
+def report_config_error(exc: ConfigError) -> int:
+    """Say every problem on stderr; :return: the exit code for a configuration error"""
+    lines = "\n".join(f"  - {problem}" for problem in exc.problems)
+    print(f"configuration error, the bot did not start:\n{lines}", file=sys.stderr)
+    return 2
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     try:
         return Settings.from_env(env)
     except ConfigError as exc:
-        report_config_error(exc)
-        sys.exit(2)
-
-
-def report_config_error(exc: ConfigError) -> None:
-    lines = "\n".join(f"  - {problem}" for problem in exc.problems)
-    print(f"configuration error, the bot did not start:\n{lines}", file=sys.stderr)
+        sys.exit(report_config_error(exc))
 
 
 async def serve(settings: Settings) -> None:
@@ -79,13 +80,21 @@ async def build_on(settings: Settings, claimed: Claimed) -> BotApp:
 def run_server(settings: Settings) -> int:
     try:
         asyncio.run(serve(settings))
-    except ConfigError as exc:
-        report_config_error(exc)
-        return 2
+    except ConfigError as exc:  # a taken port, an unusable or lost store
+        return report_config_error(exc)
     except BridgeError as exc:  # e.g. Socket Mode could not connect: say so, no traceback
         loggers.app.error("the bot could not start: %s", exc)
         return 1
     return 0
+
+
+def run_export(settings: Settings, argv: list[str]) -> int:
+    from bot.export import export_leads
+
+    try:
+        return asyncio.run(export_leads(settings, argv, sys.stdout))
+    except ConfigError as exc:  # found on opening the store
+        return report_config_error(exc)
 
 
 def main(argv: list[str]) -> int:
@@ -93,13 +102,7 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level=settings.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if argv[:2] == ["leads", "export"]:
-        from bot.export import export_leads
-
-        try:
-            return asyncio.run(export_leads(settings, argv[2:], sys.stdout))
-        except ConfigError as exc:
-            report_config_error(exc)
-            return 2
+        return run_export(settings, argv[2:])
     if argv:
         print(f"unknown command: {' '.join(argv)}\nusage: python -m bot "
               "[leads export --format csv|jsonl]", file=sys.stderr)

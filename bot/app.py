@@ -111,7 +111,8 @@ async def build_app(
     poll_interval: float = 0.2,
 ) -> BotApp:
     clock = clock or SystemClock()
-    storage = storage or await create_storage(settings.storage_url)
+    storage = storage or await create_storage(settings.storage_url,
+                                              sqlite_create=settings.sqlite_create)
     metrics = Metrics()
     renderer = Renderer(default_language=settings.default_language)
     outbox = Outbox(storage, clock=clock, metrics=metrics, seed=outbox_seed,

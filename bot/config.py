@@ -74,6 +74,7 @@ class Settings:
     host: str = "0.0.0.0"
     port: int = 8080
     storage_url: str = "sqlite:///data/bot.sqlite3"
+    sqlite_create: bool = False
     default_language: str = "en"
     log_level: str = "INFO"
     max_body_bytes: int = 1024 * 1024
@@ -90,6 +91,7 @@ class Settings:
             host=reader.convert("HOST", "0.0.0.0", _host),
             port=reader.convert("PORT", 8080, _port),
             storage_url=reader.convert("STORAGE_URL", "sqlite:///data/bot.sqlite3", _storage_url),
+            sqlite_create=reader.convert("SQLITE_CREATE", False, _flag),
             default_language=reader.convert("DEFAULT_LANGUAGE", "en", _language),
             log_level=reader.convert("LOG_LEVEL", "INFO", _log_level),
             max_body_bytes=reader.convert("MAX_BODY_BYTES", 1024 * 1024, _positive_int),
@@ -185,6 +187,14 @@ def _http_url(raw: str) -> bool:
         return parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
     except ValueError:  # a bad port or IPv6 literal
         return False
+
+
+def _flag(raw: str) -> bool:
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{raw!r} is not one of 1, 0, true, false, yes, no, on, off")
 
 
 def _storage_url(raw: str) -> str:

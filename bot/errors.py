@@ -16,7 +16,13 @@ class ConfigError(BridgeError):
 
 
 class StorageError(BridgeError):
-    pass
+    """The store cannot do its job; the message says why, in words safe to show anyone."""
+
+
+class StoreLost(StorageError):
+    """The store's file was deleted or replaced under the running bot: a write now would
+    go to a file nobody will ever read again, so it fails instead (and the event with it,
+    which the platform then sends again)."""
 
 
 class DeliveryError(BridgeError):

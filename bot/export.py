@@ -50,7 +50,7 @@ async def export_leads(settings: Settings, argv: list[str], out: TextIO,
         print(f"leads export: expected --format csv or --format jsonl\n{USAGE}",
               file=err or sys.stderr)
         return 2
-    storage = await open_storage(settings.storage_url)  # ConfigError: STORAGE_URL unusable
+    storage = await open_storage(settings)  # ConfigError: STORAGE_URL unusable or lost
     try:
         leads = await storage.list_leads()
     finally:

@@ -39,7 +39,7 @@ async def claim(settings: Settings) -> Claimed:
     except ConfigError as exc:
         problems += exc.problems
     try:
-        storage = await open_storage(settings.storage_url)
+        storage = await open_storage(settings)
     except ConfigError as exc:
         problems += exc.problems
     if storage is None or problems:
@@ -50,9 +50,10 @@ async def claim(settings: Settings) -> Claimed:
     return Claimed(sockets=sockets, storage=storage)
 
 
-async def open_storage(url: str) -> BaseStorage:
+async def open_storage(settings: Settings) -> BaseStorage:
+    """:raise ConfigError: the store cannot be opened, or a SQLite store went missing"""
     try:
-        return await create_storage(url)
+        return await create_storage(settings.storage_url, sqlite_create=settings.sqlite_create)
     except StorageError as exc:
         raise ConfigError([f"STORAGE_URL: {exc}"]) from exc
 

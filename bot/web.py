@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from bot.errors import StorageError
 from bot.metrics import Metrics
 from storage.base import BaseStorage
 
@@ -59,18 +60,34 @@ async def _outbox_gauges(health: Health) -> dict[str, float]:
     return {"depth": stats.depth, "failed": stats.failed, "oldest_age": stats.oldest_age}
 
 
+async def _store_problem(storage: BaseStorage) -> str | None:
+    """:return: None when the store answers, else what ``/healthz`` reports about it."""
+    try:
+        answered = await storage.ping()
+    except StorageError as exc:  # the store's own words, written to be shown
+        return f"unavailable: {exc}"
+    except Exception as exc:  # a health check reports a broken store, it does not crash
+        return f"unreachable: {type(exc).__name__}"
+    return None if answered else "unreachable"
+
+
+def _unhealthy(health: Health, problem: str) -> web.Response:
+    return web.json_response({"ok": False, "storage": problem, "channels": health.channels},
+                             status=503)
+
+
 async def healthz(request: web.Request) -> web.Response:
     health = request.app[HEALTH]
+    # A store found down is not asked for its outbox too: on a Redis that has stopped
+    # answering, that would be a second deadline before the answer.
+    if (problem := await _store_problem(health.storage)) is not None:
+        return _unhealthy(health, problem)
     try:
-        store_ok = await health.storage.ping()
         outbox = await _outbox_gauges(health)
-    except Exception as exc:  # a health check reports a broken store, it does not crash
-        return web.json_response(
-            {"ok": False, "storage": f"unreachable: {type(exc).__name__}",
-             "channels": health.channels}, status=503)
-    body = {"ok": store_ok, "storage": "ok" if store_ok else "unreachable",
-            "outbox": outbox, "channels": health.channels}
-    return web.json_response(body, status=200 if store_ok else 503)
+    except Exception as exc:
+        return _unhealthy(health, f"unreachable: {type(exc).__name__}")
+    return web.json_response({"ok": True, "storage": "ok", "outbox": outbox,
+                              "channels": health.channels})
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -43,7 +43,9 @@ class BaseStorage(ABC):
     # -- lifecycle -----------------------------------------------------------------
     @abstractmethod
     async def ping(self) -> bool:
-        """:return: True when the store answers."""
+        """:return: True when the store answers
+        :raise StorageError: when it knows why it cannot work (``/healthz`` shows the message)
+        """
 
     @abstractmethod
     async def close(self) -> None:

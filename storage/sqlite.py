@@ -41,6 +41,7 @@ def _conv(row: sqlite3.Row | None) -> Conversation | None:
     return codec.conversation_from(json.loads(row["doc"])) if row else None
 
 
+_PING = "REPLACE INTO seen (key, expires_at) VALUES ('health:ping', 0)"
 _BY_THREAD = "SELECT doc FROM conversations WHERE slack_channel = ? AND thread_ts = ?"
 # ``slack_ts != ''`` lets SQLite use the partial index (else: a table scan)
 _BY_SLACK_TS = ("SELECT doc FROM messages WHERE slack_ts = ? AND slack_ts != ''"
@@ -120,11 +121,14 @@ class SqliteStorage(SqliteOutboxMixin, SqliteDeskMixin, SqliteExtrasMixin, BaseS
         self.db = db
 
     @classmethod
-    async def from_url(cls, url: str) -> SqliteStorage:
-        return cls(await SqliteDb.open(path_from_url(url)))
+    async def from_url(cls, url: str, *, sqlite_create: bool = False) -> SqliteStorage:
+        return cls(await SqliteDb.open(path_from_url(url), sqlite_create=sqlite_create))
 
     async def ping(self) -> bool:
-        return await self.db.fetchone("SELECT 1") is not None
+        # A write, so the check finds what only writing finds: a full disk, a read-only
+        # file, a lock never let go of, a file deleted under the bot (SqliteDb.tx).
+        await self.db.tx(lambda conn: conn.execute(_PING))
+        return True
 
     async def close(self) -> None:
         await self.db.close()

@@ -12,7 +12,8 @@ write lock is waited for (``busy_timeout``).
 Write transactions asked for in the same loop turn are committed together (group commit,
 :meth:`SqliteDb.tx`): under load a Slack reply's store write and the completions of the
 jobs that finished meanwhile share one ``BEGIN IMMEDIATE`` … ``COMMIT``. Each keeps a
-savepoint of its own, so one that raises is undone alone.
+savepoint of its own, so one that raises is undone alone. Before each commit the file is
+checked to still be the one opened (:class:`~storage.sqlite_file.StoreFile`, a ``stat``).
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from bot.errors import StorageError
+from storage.sqlite_file import StoreFile, make_room, record_store
 from storage.sqlite_schema import MIGRATIONS
 from storage.turns import Follower, Turn, settle
 
@@ -76,9 +77,12 @@ class Checkpointer(threading.Thread):
         super().__init__(name="sqlite-checkpoint", daemon=True)
         self.path, self.interval = path, interval
         self._finish = threading.Event()
+        # Opened here, beside the store's own connection: by the time the thread runs,
+        # the file may be gone (its directory deleted), and it must still find it.
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
 
     def run(self) -> None:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn = self._conn
         try:
             while not self._finish.wait(self.interval):
                 try:
@@ -110,22 +114,26 @@ class SqliteDb:
     ``BEGIN IMMEDIATE`` plus ``busy_timeout`` serialize writers across processes.
     """
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, *, file: StoreFile | None = None) -> None:
         self.conn = conn
+        self.file = file  # None in memory
         self._checkpointer: Checkpointer | None = None  # a file's, started by open()
         self._closed = False
         self._turn: Turn[Work[Any]] = Turn()  # this turn's write transactions
 
     @classmethod
-    async def open(cls, path: str) -> SqliteDb:
-        """:raises StorageError: the file cannot be created, opened or migrated"""
+    async def open(cls, path: str, *, sqlite_create: bool = False) -> SqliteDb:
+        """:param sqlite_create: start on a new, empty file even where one is recorded to
+            have been (else that is refused with a :class:`ConfigError`)
+        :raises StorageError: the file cannot be created, opened or migrated"""
         in_memory = path == ":memory:"
         try:
             if not in_memory:
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            db = cls(_connect(path))
+                make_room(path, sqlite_create=sqlite_create)  # ConfigError: a lost store
+            conn = _connect(path)
         except (OSError, sqlite3.Error) as exc:
             raise StorageError(f"cannot open the SQLite database {path}: {_reason(exc)}") from exc
+        db = cls(conn, file=None if in_memory else StoreFile(path))
         try:
             await db.tx(_migrate)
         except sqlite3.Error as exc:
@@ -135,6 +143,7 @@ class SqliteDb:
             await db.close()
             raise
         if not in_memory:
+            record_store(path)
             db._checkpointer = Checkpointer(path)
             db._checkpointer.start()
         return db
@@ -159,7 +168,7 @@ class SqliteDb:
             return cast(T, await future)
         waiting = await self._turn.lead(orphaned=self._commit)
         if not waiting and not self._closed:
-            return _in_transaction(self.conn, work)
+            return _in_transaction(self.conn, work, self._check_file)
         mine: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._commit([(work, mine), *waiting])
         return mine.result()
@@ -169,9 +178,14 @@ class SqliteDb:
         is closed, an error)."""
         outcomes = ([(None, sqlite3.ProgrammingError("the store is closed"))] * len(followers)
                     if self._closed else
-                    _commit_together(self.conn, [work for work, _ in followers]))
+                    _commit_together(self.conn, [work for work, _ in followers],
+                                     self._check_file))
         for (_, future), outcome in zip(followers, outcomes, strict=True):
             settle(future, *outcome)
+
+    def _check_file(self) -> None:
+        if self.file is not None:
+            self.file.check()
 
     async def fetchone(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Row | None:
         return await self.call(lambda conn: conn.execute(sql, tuple(args)).fetchone())
@@ -192,10 +206,12 @@ class SqliteDb:
             self.conn.close()  # the last connection out checkpoints what is left
 
 
-def _in_transaction(conn: sqlite3.Connection, work: Work[T]) -> T:
+def _in_transaction(conn: sqlite3.Connection, work: Work[T], check: Callable[[], None]) -> T:
+    """``check`` runs last before the commit: raising, it undoes the work."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         result = work(conn)
+        check()
     except BaseException:
         conn.execute("ROLLBACK")
         raise
@@ -203,8 +219,10 @@ def _in_transaction(conn: sqlite3.Connection, work: Work[T]) -> T:
     return result
 
 
-def _commit_together(conn: sqlite3.Connection, works: list[Work[Any]]) -> list[Outcome]:
-    """Every work in one transaction, each in a savepoint of its own."""
+def _commit_together(conn: sqlite3.Connection, works: list[Work[Any]],
+                     check: Callable[[], None]) -> list[Outcome]:
+    """Every work in one transaction, each in a savepoint of its own; ``check`` runs last
+    before the commit, and raising, it fails them all."""
     outcomes: list[Outcome] = []
     try:
         conn.execute("BEGIN IMMEDIATE")
@@ -219,6 +237,7 @@ def _commit_together(conn: sqlite3.Connection, works: list[Work[Any]]) -> list[O
                 conn.execute("ROLLBACK TO work")
                 outcomes.append((None, exc))
             conn.execute("RELEASE work")
+        check()
         conn.execute("COMMIT")
     except Exception as exc:
         if conn.in_transaction:

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import io
 import json
+import time
+import uuid
 
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.metrics import Metrics
+from bot.web import Health, create_web_app
+from storage.redis import RedisStorage
 from tests.fakes import tg_updates as tg
 from tests.scenarios.harness import WEBHOOK_SECRET, Desk
+from tests.support.stalling_proxy import StallingProxy
+
+# A Redis command's deadline in the test below (the bot's own is 5 s): short, so the test is
+# quick, and long enough that a loaded machine cannot blur one deadline into two.
+DEADLINE = 1.5
 
 
 async def test_metrics_count_messages_and_delivery_latency(desk: Desk) -> None:
@@ -48,3 +60,26 @@ async def test_healthz_is_503_when_the_store_is_down(desk: Desk) -> None:
     response = await desk.http.get("/healthz")
     assert response.status == 503
     assert (await response.json())["ok"] is False
+
+
+async def test_healthz_answers_503_within_one_deadline_when_redis_hangs(
+        redis_server_url: str) -> None:
+    proxy = StallingProxy(redis_server_url)
+    async with proxy.serving() as url:
+        store = await RedisStorage.from_url(url, prefix=f"h{uuid.uuid4().hex[:10]}",
+                                            timeout=DEADLINE)
+        web_app = create_web_app(Health(storage=store, metrics=Metrics()), max_body_bytes=1024)
+        try:
+            async with TestClient(TestServer(web_app)) as http:
+                proxy.flowing.clear()
+                asked = time.monotonic()
+                response = await http.get("/healthz")
+                waited = time.monotonic() - asked
+                body = await response.json()
+        finally:
+            proxy.flowing.set()
+            await store.close()
+    assert response.status == 503
+    # The ping is cut off within 1.2 deadlines; asking the outbox next would add another.
+    assert waited < 2 * DEADLINE
+    assert body["ok"] is False and body["storage"] == "unreachable"

@@ -44,6 +44,17 @@ def test_every_problem_is_listed_at_once() -> None:
     assert len(caught.value.problems) == 6
 
 
+@pytest.mark.parametrize(("raw", "expected"), [("1", True), ("yes", True), ("0", False),
+                                              ("", False)])
+def test_sqlite_create_is_a_flag(raw: str, expected: bool) -> None:
+    assert Settings.from_env({"SQLITE_CREATE": raw}).sqlite_create is expected
+
+
+def test_sqlite_create_refuses_what_is_not_a_flag() -> None:
+    with pytest.raises(ConfigError, match="SQLITE_CREATE"):
+        Settings.from_env({"SQLITE_CREATE": "please"})
+
+
 def test_socket_mode_needs_no_signing_secret() -> None:
     s = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1",
                            "SLACK_CHANNEL": "C1"})
