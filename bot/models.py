@@ -126,6 +126,9 @@ class Message:
     attachments: tuple[Attachment, ...] = ()
     channel_message_id: str = ""
     slack_ts: str = ""
+    #: the channel of ``slack_ts`` (a ts is unique only within its channel); empty on
+    #: messages stored before it was recorded, whose conversation's channel it is then
+    slack_channel: str = ""
     album_id: str = ""
     delivery: Delivery = Delivery.PENDING
     failure: str = ""

@@ -103,6 +103,7 @@ class Relay:
         ts = await self._post_once(job, conv, batch)
         for m in batch:
             m.slack_ts, m.delivery = ts or f"file:{m.id}", Delivery.DELIVERED
+            m.slack_channel = conv.slack_channel
         return Finish(messages=batch)
 
     async def _open_thread(self, conv: Conversation, job: Job) -> None:
