@@ -222,10 +222,12 @@ class Bridge:
         dedupe = f"whisper:{message.ts}:{digest(text)}"
         await self._enqueue([jobs.whisper(message.user, text, message.thread_ts, dedupe)])
 
-    async def whisper_user(self, user: str, text: str, thread_ts: str) -> None:
-        """A private answer to a button click or modal (repeated clicks answer once)."""
-        dedupe = f"whisper:{user}:{thread_ts}:{digest(text)}"
-        await self._enqueue([jobs.whisper(user, text, thread_ts, dedupe)])
+    async def whisper_user(self, user: str, text: str, thread_ts: str, *,
+                           channel: str = "") -> None:
+        """A private answer to a button click or modal (repeated clicks answer once), in
+        ``channel`` (default: the desk's)."""
+        dedupe = f"whisper:{user}:{channel}:{thread_ts}:{digest(text)}"
+        await self._enqueue([jobs.whisper(user, text, thread_ts, dedupe, channel=channel)])
 
     async def _enqueue(self, new_jobs: list[NewJob]) -> None:
         await self.storage.enqueue(new_jobs, now=self.clock.now().timestamp())

@@ -264,6 +264,21 @@ class LeadRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class CardRef:
+    """The conversation card a button click or a modal came from: the conversation id
+    the button (or modal) carries, and the channel and ts of the card it was on."""
+
+    conversation_id: int
+    slack_channel: str
+    card_ts: str
+
+    def matches(self, conv: Conversation) -> bool:
+        """True when the card is ``conv``'s own root card (its thread's first message)."""
+        return (conv.id == self.conversation_id and conv.has_thread
+                and (conv.slack_channel, conv.thread_ts) == (self.slack_channel, self.card_ts))
+
+
+@dataclass(frozen=True, slots=True)
 class LeadForm:
     """A lead modal's content: the prefilled request and the choices it offers."""
 

@@ -184,7 +184,8 @@ class Relay:
 
     async def whisper(self, job: Job) -> None:
         p = job.payload
-        await self.slack.whisper(p["user"], p["text"], p.get("thread_ts", ""))
+        await self.slack.whisper(p["user"], p["text"], p.get("thread_ts", ""),
+                                 channel=p.get("channel", ""))
 
     async def react(self, job: Job) -> None:
         if "slack_ts" not in job.payload:  # queued by an older version
