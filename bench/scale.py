@@ -57,7 +57,7 @@ async def ingest_one(store: BaseStorage, i: int, now: datetime) -> None:
     conv = got.conversation
     conv.slack_channel, conv.thread_ts = CHANNEL, thread_ts(i)
     await store.save_conversation(conv)
-    got.message.slack_ts = message_ts(i)
+    got.message.slack_ts, got.message.slack_channel = message_ts(i), CHANNEL
     await store.save_message(got.message)
 
 
@@ -67,7 +67,7 @@ def stored_pair(i: int, conv_id: int, msg_id: int,
     conv = Conversation(id=conv_id, key=item.key, status=Status.NEW, created_at=now,
                         slack_channel=CHANNEL, thread_ts=thread_ts(i), last_customer_at=now)
     msg = inbound_message(item, conversation_id=conv_id, now=now, message_id=msg_id)
-    msg.slack_ts = message_ts(i)
+    msg.slack_ts, msg.slack_channel = message_ts(i), CHANNEL
     return item.customer, conv, msg
 
 
@@ -96,9 +96,9 @@ def _bulk_sqlite_part(conn: Any, part: range, now: datetime) -> None:
     marks = ", ".join("?" * len(rows[0]))
     conn.executemany(f"INSERT INTO conversations {_CONV_COLUMNS} VALUES ({marks})", rows)
     conn.executemany(
-        "INSERT INTO messages (id, conversation_id, channel_message_id, slack_ts, doc)"
-        " VALUES (?, ?, ?, ?, ?)",
-        [(m.id, m.conversation_id, m.channel_message_id, m.slack_ts,
+        "INSERT INTO messages (id, conversation_id, channel_message_id, slack_ts,"
+        " slack_channel, doc) VALUES (?, ?, ?, ?, ?, ?)",
+        [(m.id, m.conversation_id, m.channel_message_id, m.slack_ts, m.slack_channel,
           codec.dumps(codec.message_doc(m))) for _, _, m in items])
     conn.executemany("INSERT INTO seen (key, expires_at) VALUES (?, ?)",
                      [(inbound(i, now).event_key, expires) for i in part])
@@ -152,7 +152,7 @@ async def check_lookups(store: BaseStorage, count: int, samples: int,
         same = await store.current_conversation(chat_key(i))
         current.append(time.perf_counter() - start)
         start = time.perf_counter()
-        msg = await store.find_message_by_slack_ts(message_ts(i))
+        msg = await store.find_message_by_slack_ts(CHANNEL, message_ts(i))
         by_ts.append(time.perf_counter() - start)
         assert conv is not None and same is not None and conv.id == same.id, \
             f"conversation {i} does not read back: the bulk writer drifted from the backend"

@@ -148,21 +148,21 @@ class Bridge:
         return ""
 
     async def on_operator_edit(self, slack_channel: str, ts: str, text: str) -> None:
-        msg = await self.storage.find_message_by_slack_ts(ts)
+        msg = await self.storage.find_message_by_slack_ts(slack_channel, ts)
         if msg is None or msg.direction is not Direction.OUT or msg.text == text:
             return
         msg.text, msg.edited = text, True
         await self.storage.save_message(msg)
-        dedupe = f"edit:{ts}:{digest(text)}"
+        dedupe = f"edit:{msg.id}:{digest(text)}"
         await self._enqueue([jobs.for_message(jobs.EDIT, msg, dedupe)])
 
     async def on_operator_delete(self, slack_channel: str, ts: str) -> None:
-        msg = await self.storage.find_message_by_slack_ts(ts)
+        msg = await self.storage.find_message_by_slack_ts(slack_channel, ts)
         if msg is None or msg.direction is not Direction.OUT or msg.deleted:
             return
         msg.deleted = True
         await self.storage.save_message(msg)
-        await self._enqueue([jobs.for_message(jobs.DELETE, msg, f"delete:{ts}")])
+        await self._enqueue([jobs.for_message(jobs.DELETE, msg, f"delete:{msg.id}")])
 
     async def _relay_reply(self, conv: Conversation, message: OperatorMessage) -> None:
         now = self.clock.now()
@@ -187,7 +187,7 @@ class Bridge:
                      *, save_conversation: bool = False) -> Message:
         msg = Message(id=0, conversation_id=conv.id, direction=direction, author=message.user,
                       created_at=self.clock.now(), text=message.text, attachments=message.files,
-                      slack_ts=message.ts)
+                      slack_ts=message.ts, slack_channel=message.slack_channel)
         stored, _ = await self.storage.add_message(
             msg, plan, conversation=conv if save_conversation else None,
             seen=message.delivery_keys, seen_ttl=message.delivery_ttl)
@@ -222,10 +222,12 @@ class Bridge:
         dedupe = f"whisper:{message.ts}:{digest(text)}"
         await self._enqueue([jobs.whisper(message.user, text, message.thread_ts, dedupe)])
 
-    async def whisper_user(self, user: str, text: str, thread_ts: str) -> None:
-        """A private answer to a button click or modal (repeated clicks answer once)."""
-        dedupe = f"whisper:{user}:{thread_ts}:{digest(text)}"
-        await self._enqueue([jobs.whisper(user, text, thread_ts, dedupe)])
+    async def whisper_user(self, user: str, text: str, thread_ts: str, *,
+                           channel: str = "") -> None:
+        """A private answer to a button click or modal (repeated clicks answer once), in
+        ``channel`` (default: the desk's)."""
+        dedupe = f"whisper:{user}:{channel}:{thread_ts}:{digest(text)}"
+        await self._enqueue([jobs.whisper(user, text, thread_ts, dedupe, channel=channel)])
 
     async def _enqueue(self, new_jobs: list[NewJob]) -> None:
         await self.storage.enqueue(new_jobs, now=self.clock.now().timestamp())

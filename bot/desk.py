@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from bot import loggers
 from bot.actions import ConversationActions, Outcome
 from bot.bridge import Bridge, CommandContext
 from bot.formatting import slack_to_plain_text
 from bot.leads import LeadOutcome, LeadService, parse_lead_args
-from bot.models import Conversation, LeadForm, LeadRequest, Message
+from bot.models import CardRef, Conversation, LeadForm, LeadRequest, Message
 from bot.rendering import Renderer
 from storage.base import BaseStorage
 
@@ -35,18 +36,20 @@ class Desk:
         self.bridge.message_hooks.append(self._on_message)
 
     # -- DeskActions (buttons and modals) ------------------------------------------------
-    async def accept(self, conversation_id: int, user: str) -> None:
-        if conv := await self._conversation(conversation_id):
+    async def accept(self, card: CardRef, user: str) -> None:
+        if conv := await self._card_conversation(card, user):
             await self._tell(conv, user, await self.actions.accept(conv, user))
 
-    async def decline(self, conversation_id: int, user: str, *, reason: str,
-                      notify: bool) -> None:
-        if conv := await self._conversation(conversation_id):
+    async def decline_form(self, card: CardRef, user: str) -> bool:
+        return await self._card_conversation(card, user) is not None
+
+    async def decline(self, card: CardRef, user: str, *, reason: str, notify: bool) -> None:
+        if conv := await self._card_conversation(card, user):
             outcome = await self.actions.decline(conv, user, reason=reason, notify=notify)
             await self._tell(conv, user, outcome)
 
-    async def lead_form(self, conversation_id: int, user: str) -> LeadForm | None:
-        conv = await self._conversation(conversation_id)
+    async def lead_form(self, card: CardRef, user: str) -> LeadForm | None:
+        conv = await self._card_conversation(card, user)
         if conv is None:
             return None
         form = await self.leads.form(conv, user)
@@ -55,9 +58,8 @@ class Desk:
             return None
         return form
 
-    async def create_lead(self, conversation_id: int, user: str,
-                          request: LeadRequest) -> None:
-        if conv := await self._conversation(conversation_id):
+    async def create_lead(self, card: CardRef, user: str, request: LeadRequest) -> None:
+        if conv := await self._card_conversation(card, user):
             await self._lead_outcome(conv, user, await self.leads.create(conv, user, request))
 
     # -- ! commands ----------------------------------------------------------------------
@@ -99,8 +101,20 @@ class Desk:
         await self.leads.record_message(conv, msg)
 
     # -- helpers -----------------------------------------------------------------------------
-    async def _conversation(self, conversation_id: int) -> Conversation | None:
-        return await self.storage.get_conversation(conversation_id)
+    async def _card_conversation(self, card: CardRef, user: str) -> Conversation | None:
+        """The conversation whose own root card ``card`` is; else None, and the user is
+        told when the conversation exists (a button on a message in another channel or
+        on another message, a modal opened elsewhere or by an earlier release)."""
+        conv = await self.storage.get_conversation(card.conversation_id)
+        if conv is not None and card.matches(conv):
+            return conv
+        loggers.slack.warning("Refused an action on conversation %s from %s/%s: not its card",
+                              card.conversation_id, card.slack_channel or "-",
+                              card.card_ts or "-")
+        if conv is not None:
+            text = self.renderer.render("slack/foreign_card.mrkdwn")
+            await self.bridge.whisper_user(user, text, "", channel=card.slack_channel)
+        return None
 
     async def _tell(self, conv: Conversation, user: str, outcome: Outcome) -> None:
         if outcome.refusal:

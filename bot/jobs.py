@@ -45,8 +45,13 @@ def refresh_card(conv_id: int, dedupe_key: str) -> NewJob:
     return NewJob(REFRESH_CARD, {"conversation_id": conv_id}, dedupe_key, to_slack(conv_id))
 
 
-def whisper(user: str, text: str, thread_ts: str, dedupe_key: str) -> NewJob:
-    return NewJob(WHISPER, {"user": user, "text": text, "thread_ts": thread_ts}, dedupe_key)
+def whisper(user: str, text: str, thread_ts: str, dedupe_key: str, *,
+            channel: str = "") -> NewJob:
+    """:param channel: where to answer; empty: the desk's channel"""
+    payload = {"user": user, "text": text, "thread_ts": thread_ts}
+    if channel:
+        payload["channel"] = channel
+    return NewJob(WHISPER, payload, dedupe_key)
 
 
 def send_text(key: ConversationKey, html: str, dedupe_key: str, conv_id: int = 0) -> NewJob:

@@ -126,6 +126,9 @@ class Message:
     attachments: tuple[Attachment, ...] = ()
     channel_message_id: str = ""
     slack_ts: str = ""
+    #: the channel of ``slack_ts`` (a ts is unique only within its channel); empty on
+    #: messages stored before it was recorded, whose conversation's channel it is then
+    slack_channel: str = ""
     album_id: str = ""
     delivery: Delivery = Delivery.PENDING
     failure: str = ""
@@ -258,6 +261,21 @@ class LeadRequest:
     phone: str = ""
     company: str = ""
     description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CardRef:
+    """The conversation card a button click or a modal came from: the conversation id
+    the button (or modal) carries, and the channel and ts of the card it was on."""
+
+    conversation_id: int
+    slack_channel: str
+    card_ts: str
+
+    def matches(self, conv: Conversation) -> bool:
+        """True when the card is ``conv``'s own root card (its thread's first message)."""
+        return (conv.id == self.conversation_id and conv.has_thread
+                and (conv.slack_channel, conv.thread_ts) == (self.slack_channel, self.card_ts))
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,6 +103,7 @@ class Relay:
         ts = await self._post_once(job, conv, batch)
         for m in batch:
             m.slack_ts, m.delivery = ts or f"file:{m.id}", Delivery.DELIVERED
+            m.slack_channel = conv.slack_channel
         return Finish(messages=batch)
 
     async def _open_thread(self, conv: Conversation, job: Job) -> None:
@@ -183,7 +184,8 @@ class Relay:
 
     async def whisper(self, job: Job) -> None:
         p = job.payload
-        await self.slack.whisper(p["user"], p["text"], p.get("thread_ts", ""))
+        await self.slack.whisper(p["user"], p["text"], p.get("thread_ts", ""),
+                                 channel=p.get("channel", ""))
 
     async def react(self, job: Job) -> None:
         if "slack_ts" not in job.payload:  # queued by an older version

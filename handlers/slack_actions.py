@@ -15,10 +15,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import loggers
 from bot.errors import DeliveryError
+from bot.models import CardRef
 from bot.rendering import Renderer
 from bot.slack.blocks import ACCEPT, CREATE_LEAD, DECLINE
 from bot.slack.errors import calling_slack
 from bot.slack.events import DeskActions
+from bot.slack.interactions import card_from_metadata, clicked_card
 from bot.slack.modals import (
     DECLINE_MODAL,
     LEAD_MODAL,
@@ -47,16 +49,18 @@ def register_action_handlers(app: AsyncApp, *, desk: DeskActions, renderer: Rend
     app.view(LEAD_MODAL)(submit_lead)
 
 
-def conversation_id(raw: object, source: str) -> int | None:
-    """The id a button value or a modal's private_metadata carries; None when malformed."""
-    try:
-        value = int(raw) if isinstance(raw, str) else 0
-    except ValueError:
-        value = 0
-    if value > 0:
-        return value
-    loggers.slack.warning("Ignored %s: malformed conversation id", source)
-    return None
+def clicked(body: Payload, action: Payload, source: str) -> CardRef | None:
+    """The card a button was clicked on; None (logged) when the button's value is no id."""
+    if (card := clicked_card(body, action)) is None:
+        loggers.slack.warning("Ignored %s: malformed conversation id", source)
+    return card
+
+
+def submitted(view: Payload, source: str) -> CardRef | None:
+    """The card a modal was opened from; None (logged) when its metadata is malformed."""
+    if (card := card_from_metadata(view.get("private_metadata"))) is None:
+        loggers.slack.warning("Ignored %s: malformed conversation id", source)
+    return card
 
 
 async def open_modal(client: AsyncWebClient, body: Payload, view: View) -> None:
@@ -68,34 +72,37 @@ async def open_modal(client: AsyncWebClient, body: Payload, view: View) -> None:
                               exc.reason, exc.code)
 
 
-async def accept(ack: AsyncAck, action: Payload, user_id: str, desk: DeskActions) -> None:
+async def accept(ack: AsyncAck, body: Payload, action: Payload, user_id: str,
+                 desk: DeskActions) -> None:
     await ack()
-    if (conv_id := conversation_id(action.get("value"), ACCEPT)) is not None:
-        await desk.accept(conv_id, user_id)
+    if (card := clicked(body, action, ACCEPT)) is not None:
+        await desk.accept(card, user_id)
 
 
 async def open_decline(ack: AsyncAck, action: Payload, body: Payload, client: AsyncWebClient,
-                       renderer: Renderer) -> None:
+                       user_id: str, desk: DeskActions, renderer: Renderer) -> None:
     await ack()
-    if (conv_id := conversation_id(action.get("value"), DECLINE)) is not None:
-        await open_modal(client, body, decline_modal(conv_id, decline_texts(renderer)))
+    if (card := clicked(body, action, DECLINE)) is None:
+        return
+    if await desk.decline_form(card, user_id):
+        await open_modal(client, body, decline_modal(card, decline_texts(renderer)))
 
 
 async def open_lead(ack: AsyncAck, action: Payload, body: Payload, client: AsyncWebClient,
                     user_id: str, desk: DeskActions, renderer: Renderer) -> None:
     await ack()
-    if (conv_id := conversation_id(action.get("value"), CREATE_LEAD)) is None:
+    if (card := clicked(body, action, CREATE_LEAD)) is None:
         return
     # lead_form must be quick: the trigger_id is already ticking
-    if (form := await desk.lead_form(conv_id, user_id)) is not None:
-        await open_modal(client, body, lead_modal(form, lead_texts(renderer, form)))
+    if (form := await desk.lead_form(card, user_id)) is not None:
+        await open_modal(client, body, lead_modal(form, card, lead_texts(renderer, form)))
 
 
 async def submit_decline(ack: AsyncAck, view: Payload, user_id: str, desk: DeskActions) -> None:
     await ack()
-    if (conv_id := conversation_id(view.get("private_metadata"), DECLINE_MODAL)) is not None:
+    if (card := submitted(view, DECLINE_MODAL)) is not None:
         reason, notify = parse_decline(view)
-        await desk.decline(conv_id, user_id, reason=reason, notify=notify)
+        await desk.decline(card, user_id, reason=reason, notify=notify)
 
 
 async def submit_lead(ack: AsyncAck, view: Payload, user_id: str, desk: DeskActions,
@@ -105,5 +112,5 @@ async def submit_lead(ack: AsyncAck, view: Payload, user_id: str, desk: DeskActi
         await ack(response_action="errors", errors=errors)  # keeps the modal open
         return
     await ack()
-    if (conv_id := conversation_id(view.get("private_metadata"), LEAD_MODAL)) is not None:
-        await desk.create_lead(conv_id, user_id, request)
+    if (card := submitted(view, LEAD_MODAL)) is not None:
+        await desk.create_lead(card, user_id, request)

@@ -133,14 +133,18 @@ class BaseStorage(ABC):
     ) -> Message | None: ...
 
     @abstractmethod
-    async def find_message_by_slack_ts(self, slack_ts: str) -> Message | None: ...
+    async def find_message_by_slack_ts(self, slack_channel: str,
+                                       slack_ts: str) -> Message | None:
+        """The message posted in ``slack_channel`` at ``slack_ts``; one with that ts in
+        another channel is not it (a ts is unique only within a channel). A message stored
+        without its channel (by an earlier release) is in its conversation's channel."""
 
     @abstractmethod
     async def thread_for_new_message(self, slack_channel: str, thread_ts: str,
                                      slack_ts: str) -> Conversation | None:
-        """The conversation of the thread, unless a message with ``slack_ts`` is stored
-        already (a redelivery): ``find_by_thread`` and ``find_message_by_slack_ts`` in one
-        read."""
+        """The conversation of the thread, unless a message with ``slack_ts`` is stored in
+        it already (a redelivery): ``find_by_thread`` and ``find_message_by_slack_ts`` in
+        one read."""
 
     @abstractmethod
     async def message_with_conversation(

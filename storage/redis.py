@@ -36,6 +36,7 @@ from storage.redis_scripts import (
     CUSTOMER,
     MSG,
     MSG_BY_CHANNEL_ID,
+    MSG_BY_SLACK_TS,
     MSG_BY_TS,
     MSGS,
     SEEN,
@@ -45,7 +46,7 @@ from storage.redis_scripts import (
 SCRIPTS = (outbox_lua.COMMIT, outbox_lua.CLAIM, outbox_lua.COMPLETE, outbox_lua.RETRY,
            outbox_lua.FAIL, outbox_lua.TAKE_TOKEN, lua.NEXT_IN_POOL, lua.CREATE_LEAD,
            lua.FOLLOW, lua.MESSAGE_WITH_CONVERSATION, lua.INGEST_READ,
-           lua.THREAD_FOR_NEW_MESSAGE)
+           lua.THREAD_FOR_NEW_MESSAGE, lua.MESSAGE_BY_SLACK_TS)
 
 T = TypeVar("T")
 # connections per process: far above what the admitted webhooks (bot/web.py, 128) and the
@@ -62,8 +63,14 @@ def _in_thread(conv: Conversation | None, slack_channel: str,
     return conv
 
 
-def _with_ts(msg: Message | None, slack_ts: str) -> Message | None:
-    return msg if msg is not None and msg.slack_ts == slack_ts else None
+def _posted_at(msg: Message | None, conv: Conversation | None, slack_channel: str,
+               slack_ts: str) -> Message | None:
+    """``msg`` when it is the message posted in ``slack_channel`` at ``slack_ts``;
+    ``conv`` is its conversation, whose channel a message stored without one has."""
+    if msg is None or msg.slack_ts != slack_ts:
+        return None
+    channel = msg.slack_channel or (conv.slack_channel if conv is not None else "")
+    return msg if channel == slack_channel else None
 
 
 class RedisStorage(RedisDeskMixin, RedisExtrasMixin, BaseStorage):
@@ -180,19 +187,30 @@ class RedisStorage(RedisDeskMixin, RedisExtrasMixin, BaseStorage):
         msg = await self._follow(index, codec.message_from, MSG)
         return msg if msg is not None and msg.channel_message_id == channel_message_id else None
 
-    async def find_message_by_slack_ts(self, slack_ts: str) -> Message | None:
-        msg = await self._follow(self._k(MSG_BY_TS, slack_ts), codec.message_from, MSG)
-        return _with_ts(msg, slack_ts)
+    def _message_indexes(self, slack_channel: str, slack_ts: str) -> list[str]:
+        return [self._k(MSG_BY_SLACK_TS, slack_channel, slack_ts), self._k(MSG_BY_TS, slack_ts)]
+
+    async def find_message_by_slack_ts(self, slack_channel: str,
+                                       slack_ts: str) -> Message | None:
+        raw_msg, raw_conv = await self._lua[lua.MESSAGE_BY_SLACK_TS](
+            keys=self._message_indexes(slack_channel, slack_ts),
+            args=[self._k(MSG, ""), self._k(CONV, "")])
+        return _posted_at(decoded(raw_msg, codec.message_from),
+                          decoded(raw_conv, codec.conversation_from), slack_channel, slack_ts)
 
     async def thread_for_new_message(self, slack_channel: str, thread_ts: str,
                                      slack_ts: str) -> Conversation | None:
-        keys = [self._k(CONV_BY_THREAD, slack_channel, thread_ts), self._k(MSG_BY_TS, slack_ts)]
+        keys = [self._k(CONV_BY_THREAD, slack_channel, thread_ts),
+                *self._message_indexes(slack_channel, slack_ts)]
         raw_conv, raw_msg = await self._lua[lua.THREAD_FOR_NEW_MESSAGE](
             keys=keys, args=[self._k(CONV, ""), self._k(MSG, "")])
         conv = _in_thread(decoded(raw_conv, codec.conversation_from), slack_channel, thread_ts)
-        if conv is None or _with_ts(decoded(raw_msg, codec.message_from), slack_ts):
+        if conv is None:
             return None
-        return conv
+        msg = decoded(raw_msg, codec.message_from)
+        # a message of another conversation is not in this thread, so not this one
+        own = conv if msg is not None and msg.conversation_id == conv.id else None
+        return None if _posted_at(msg, own, slack_channel, slack_ts) else conv
 
     async def save_message(self, message: Message) -> None:
         writes = Writes()

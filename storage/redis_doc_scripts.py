@@ -42,12 +42,26 @@ FOLLOW = _FOLLOW_FN + """
 return follow(KEYS[1], ARGV[1])
 """
 
-# KEYS: thread index, message-by-ts index. ARGV: conversation and message keys' prefixes.
+# KEYS: thread index, message-by-channel-and-ts index, message-by-ts index (of messages
+# stored without their channel). ARGV: conversation and message keys' prefixes.
 # Returns {conversation doc, message doc}, either false; the message only with the thread.
 THREAD_FOR_NEW_MESSAGE = _FOLLOW_FN + """
 local conv = follow(KEYS[1], ARGV[1])
 if not conv then return {false, false} end
-return {conv, follow(KEYS[2], ARGV[2])}
+return {conv, follow(KEYS[2], ARGV[2]) or follow(KEYS[3], ARGV[2])}
+"""
+
+# KEYS: message-by-channel-and-ts index, message-by-ts index. ARGV: message and
+# conversation keys' prefixes. Returns {message doc, false} from the first index, else
+# {message doc, its conversation's doc} from the second (whose messages name no channel:
+# their conversation's is theirs), else {false, false}.
+MESSAGE_BY_SLACK_TS = _FOLLOW_FN + """
+local msg = follow(KEYS[1], ARGV[1])
+if msg then return {msg, false} end
+msg = follow(KEYS[2], ARGV[1])
+if not msg then return {false, false} end
+local conv_id = cjson.decode(msg)['conversation_id']
+return {msg, redis.call('GET', ARGV[2] .. string.format('%d', conv_id))}
 """
 
 # KEYS: a message document. ARGV: the conversation keys' prefix, optionally the customer

@@ -31,6 +31,7 @@ from storage.redis_scripts import (
     DUE,
     MSG,
     MSG_BY_CHANNEL_ID,
+    MSG_BY_SLACK_TS,
     MSG_BY_TS,
     MSGS,
     SEEN,
@@ -99,7 +100,9 @@ class RedisDocumentsMixin(RedisOutboxMixin):
         pipe.set(self._k(MSG, msg.id), codec.dumps(codec.message_doc(msg)))
         if new:
             pipe.rpush(self._k(MSGS, msg.conversation_id), msg.id)
-        if msg.slack_ts:
+        if msg.slack_ts and msg.slack_channel:
+            pipe.set(self._k(MSG_BY_SLACK_TS, msg.slack_channel, msg.slack_ts), msg.id)
+        elif msg.slack_ts:
             pipe.set(self._k(MSG_BY_TS, msg.slack_ts), msg.id)
         if msg.channel_message_id:
             index = self._k(MSG_BY_CHANNEL_ID, msg.conversation_id, msg.channel_message_id)

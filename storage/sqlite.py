@@ -44,8 +44,8 @@ def _conv(row: sqlite3.Row | None) -> Conversation | None:
 _PING = "REPLACE INTO seen (key, expires_at) VALUES ('health:ping', 0)"
 _BY_THREAD = "SELECT doc FROM conversations WHERE slack_channel = ? AND thread_ts = ?"
 # ``slack_ts != ''`` lets SQLite use the partial index (else: a table scan)
-_BY_SLACK_TS = ("SELECT doc FROM messages WHERE slack_ts = ? AND slack_ts != ''"
-                " ORDER BY id LIMIT 1")
+_BY_SLACK_TS = ("SELECT doc FROM messages WHERE slack_channel = ? AND slack_ts = ?"
+                " AND slack_ts != '' ORDER BY id LIMIT 1")
 
 
 def _msg(row: sqlite3.Row | None) -> Message | None:
@@ -70,10 +70,18 @@ def _message_with_conversation(conn: sqlite3.Connection,
     return msg, conv
 
 
+# A message that names no Slack channel (stored so by an earlier release) was posted in
+# its conversation's: the column says so, the index finds it there.
+_SLACK_CHANNEL = ("coalesce(nullif(?, ''), (SELECT slack_channel FROM conversations"
+                  " WHERE id = ?), '')")
+
+
 def _insert_message(conn: sqlite3.Connection, msg: Message) -> Message:
     cursor = conn.execute(
-        "INSERT INTO messages (conversation_id, channel_message_id, slack_ts, doc)"
-        " VALUES (?, ?, ?, '{}')", (msg.conversation_id, msg.channel_message_id, msg.slack_ts))
+        "INSERT INTO messages (conversation_id, channel_message_id, slack_ts, slack_channel,"
+        f" doc) VALUES (?, ?, ?, {_SLACK_CHANNEL}, '{{}}')",
+        (msg.conversation_id, msg.channel_message_id, msg.slack_ts, msg.slack_channel,
+         msg.conversation_id))
     msg.id = cursor.lastrowid or 0
     conn.execute("UPDATE messages SET doc = ? WHERE id = ?",
                        (codec.dumps(codec.message_doc(msg)), msg.id))
@@ -82,8 +90,10 @@ def _insert_message(conn: sqlite3.Connection, msg: Message) -> Message:
 
 def _update_message(conn: sqlite3.Connection, msg: Message) -> None:
     conn.execute(
-        "UPDATE messages SET channel_message_id = ?, slack_ts = ?, doc = ? WHERE id = ?",
-        (msg.channel_message_id, msg.slack_ts, codec.dumps(codec.message_doc(msg)), msg.id))
+        "UPDATE messages SET channel_message_id = ?, slack_ts = ?,"
+        f" slack_channel = {_SLACK_CHANNEL}, doc = ? WHERE id = ?",
+        (msg.channel_message_id, msg.slack_ts, msg.slack_channel, msg.conversation_id,
+         codec.dumps(codec.message_doc(msg)), msg.id))
 
 
 def _upsert_customer(conn: sqlite3.Connection, customer: Customer) -> None:
@@ -184,7 +194,7 @@ class SqliteStorage(SqliteOutboxMixin, SqliteDeskMixin, SqliteExtrasMixin, BaseS
                                      slack_ts: str) -> Conversation | None:
         def work(conn: sqlite3.Connection) -> Conversation | None:
             conv = _conv(conn.execute(_BY_THREAD, (slack_channel, thread_ts)).fetchone())
-            if conv is None or conn.execute(_BY_SLACK_TS, (slack_ts,)).fetchone():
+            if conv is None or conn.execute(_BY_SLACK_TS, (slack_channel, slack_ts)).fetchone():
                 return None
             return conv
 
@@ -247,8 +257,9 @@ class SqliteStorage(SqliteOutboxMixin, SqliteDeskMixin, SqliteExtrasMixin, BaseS
             "SELECT doc FROM messages WHERE conversation_id = ? AND channel_message_id = ?"
             " ORDER BY id LIMIT 1", (conversation_id, channel_message_id)))
 
-    async def find_message_by_slack_ts(self, slack_ts: str) -> Message | None:
-        return _msg(await self.db.fetchone(_BY_SLACK_TS, (slack_ts,)))
+    async def find_message_by_slack_ts(self, slack_channel: str,
+                                       slack_ts: str) -> Message | None:
+        return _msg(await self.db.fetchone(_BY_SLACK_TS, (slack_channel, slack_ts)))
 
     async def save_message(self, message: Message) -> None:
         await self.db.tx(lambda conn: _update_message(conn, message))

@@ -66,4 +66,14 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE outbox ADD COLUMN runs INTEGER NOT NULL DEFAULT 0;
     """,
+    # 5: a message is found by its Slack channel and ts (a ts is unique only within a
+    # channel); rows stored before get their conversation's channel, the only one they
+    # could have been posted in
+    """
+    ALTER TABLE messages ADD COLUMN slack_channel TEXT NOT NULL DEFAULT '';
+    UPDATE messages SET slack_channel = coalesce((SELECT c.slack_channel FROM conversations c
+        WHERE c.id = messages.conversation_id), '') WHERE slack_ts != '';
+    DROP INDEX messages_by_slack_ts;
+    CREATE INDEX messages_by_slack_ts ON messages (slack_channel, slack_ts) WHERE slack_ts != '';
+    """,
 ]

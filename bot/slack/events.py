@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.models import LeadForm, LeadRequest, OperatorMessage
+from bot.models import CardRef, LeadForm, LeadRequest, OperatorMessage
 
 
 class OperatorEvents(Protocol):
@@ -21,15 +21,20 @@ class OperatorEvents(Protocol):
 
 class DeskActions(Protocol):
     """What the Slack interactive listeners (buttons, modals) call. Refusals and results
-    are shown to the user by the implementation (ephemeral messages, card updates)."""
+    are shown to the user by the implementation (ephemeral messages, card updates). Each
+    call names the card it came from: one that is not its conversation's own card acts on
+    nothing (the user is told)."""
 
-    async def accept(self, conversation_id: int, user: str) -> None: ...
+    async def accept(self, card: CardRef, user: str) -> None: ...
 
-    async def decline(self, conversation_id: int, user: str, *, reason: str,
+    async def decline_form(self, card: CardRef, user: str) -> bool:
+        """:return: whether to open the decline modal (else the user was told why)"""
+
+    async def decline(self, card: CardRef, user: str, *, reason: str,
                       notify: bool) -> None: ...
 
-    async def lead_form(self, conversation_id: int, user: str) -> LeadForm | None:
+    async def lead_form(self, card: CardRef, user: str) -> LeadForm | None:
         """:return: the modal's content, or None when refused (the user was told why)"""
 
-    async def create_lead(self, conversation_id: int, user: str,
+    async def create_lead(self, card: CardRef, user: str,
                           request: LeadRequest) -> None: ...

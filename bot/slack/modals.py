@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.models import LeadForm, LeadRequest
+from bot.models import CardRef, LeadForm, LeadRequest
 from bot.rendering import Renderer
 from bot.slack.blocks import Block
+from bot.slack.interactions import card_metadata
 
 View = dict[str, Any]
 
@@ -53,10 +54,11 @@ def plain(text: str, limit: int = LABEL_MAX) -> dict[str, Any]:
     return {"type": "plain_text", "text": text[:limit]}
 
 
-def modal(callback_id: str, conversation_id: int, title: str, blocks: list[Block], *,
+def modal(callback_id: str, card: CardRef, title: str, blocks: list[Block], *,
           close: str, submit: str = "") -> View:
+    """:param card: the card the modal was opened from, checked again on submission"""
     view: View = {"type": "modal", "callback_id": callback_id,
-                  "private_metadata": str(conversation_id), "title": plain(title, TITLE_MAX),
+                  "private_metadata": card_metadata(card), "title": plain(title, TITLE_MAX),
                   "close": plain(close, TITLE_MAX), "blocks": blocks}
     if submit:
         view["submit"] = plain(submit, TITLE_MAX)
@@ -108,7 +110,7 @@ def users_select(initial: str = "") -> dict[str, Any]:
     return element
 
 
-def decline_modal(conversation_id: int, texts: Mapping[str, str]) -> View:
+def decline_modal(card: CardRef, texts: Mapping[str, str]) -> View:
     notify: dict[str, Any] = {"text": plain(texts["notify_option"], OPTION_TEXT_MAX),
                               "value": NOTIFY}
     blocks = [
@@ -117,16 +119,15 @@ def decline_modal(conversation_id: int, texts: Mapping[str, str]) -> View:
         input_block("notify", texts["notify"],
                     {"type": "checkboxes", "options": [notify], "initial_options": [notify]}),
     ]
-    return modal(DECLINE_MODAL, conversation_id, texts["title"], blocks,
+    return modal(DECLINE_MODAL, card, texts["title"], blocks,
                  close=texts["cancel"], submit=texts["submit"])
 
 
-def lead_modal(form: LeadForm, texts: Mapping[str, str]) -> View:
+def lead_modal(form: LeadForm, card: CardRef, texts: Mapping[str, str]) -> View:
     if form.existing_lead_id is not None:
         blocks: list[Block] = [{"type": "section", "text": plain(texts["exists"])}]
-        return modal(LEAD_MODAL, form.conversation_id, texts["exists_title"], blocks,
-                     close=texts["done"])
-    return modal(LEAD_MODAL, form.conversation_id, texts["title"], lead_blocks(form, texts),
+        return modal(LEAD_MODAL, card, texts["exists_title"], blocks, close=texts["done"])
+    return modal(LEAD_MODAL, card, texts["title"], lead_blocks(form, texts),
                  close=texts["cancel"], submit=texts["submit"])
 
 

@@ -86,9 +86,11 @@ class SlackWorkspace:
             if exc.code != "already_reacted":
                 raise
 
-    async def whisper(self, user: str, text: str, thread_ts: str = "") -> None:
-        """An ephemeral message only ``user`` sees."""
-        kwargs: dict[str, Any] = {"channel": self.channel, "user": user, "text": text}
+    async def whisper(self, user: str, text: str, thread_ts: str = "", *,
+                      channel: str = "") -> None:
+        """An ephemeral message only ``user`` sees, in ``channel`` (default: the desk's)."""
+        kwargs: dict[str, Any] = {"channel": channel or self.channel, "user": user,
+                                  "text": text}
         if thread_ts:
             kwargs["thread_ts"] = thread_ts
         await calling_slack(self.client.chat_postEphemeral(**kwargs))

@@ -92,9 +92,9 @@ async def test_message_ids_both_ways(storage: BaseStorage) -> None:
     got = await _ingest(storage, "42", "99")
     assert got is not None
     msg = got.message
-    msg.slack_ts, msg.delivery = "1700000000.000200", Delivery.DELIVERED
+    msg.slack_ts, msg.slack_channel, msg.delivery = "1700000000.000200", "C1", Delivery.DELIVERED
     await storage.save_message(msg)
-    assert await storage.find_message_by_slack_ts("1700000000.000200") == msg
+    assert await storage.find_message_by_slack_ts("C1", "1700000000.000200") == msg
     assert await storage.find_message_by_channel_id(msg.conversation_id, "99") == msg
     assert await storage.find_message_by_channel_id(msg.conversation_id, "100") is None
 
@@ -108,7 +108,7 @@ async def test_add_message_with_jobs_is_one_unit(storage: BaseStorage) -> None:
     )
     assert msg.id > 0 and len(job_ids) == 1
     assert (await storage.get_message(msg.id)) == msg
-    assert await storage.find_message_by_slack_ts(msg.slack_ts) == msg
+    assert await storage.find_message_by_slack_ts("C1", msg.slack_ts) == msg
 
 
 async def test_add_message_can_save_its_conversation_in_the_same_unit(
@@ -150,6 +150,47 @@ async def test_thread_for_new_message_skips_stored_messages_and_other_threads(
     assert await storage.thread_for_new_message("C1", conv.thread_ts, "1700000000.000999")
     assert await storage.thread_for_new_message("C1", "1699999999.000000", "1.2") is None
     assert await storage.thread_for_new_message("C2", conv.thread_ts, "1.2") is None
+
+
+async def _conversation_in(storage: BaseStorage, chat_id: str, channel: str) -> int:
+    got = await _ingest(storage, chat_id, "1")
+    assert got is not None
+    return (await storage.set_thread(got.conversation.id, channel, "1700000000.000001")).id
+
+
+async def test_a_slack_ts_is_found_only_in_its_own_channel(storage: BaseStorage) -> None:
+    # Slack's ts is unique within a channel only: two channels may each hold one
+    in_c1, _ = await storage.add_message(
+        out_message(await _conversation_in(storage, "42", "C1"), "one"), lambda m: [])
+    in_c2, _ = await storage.add_message(
+        out_message(await _conversation_in(storage, "43", "C2"), "two", slack_channel="C2"),
+        lambda m: [])
+    assert in_c1.slack_ts == in_c2.slack_ts
+    assert await storage.find_message_by_slack_ts("C1", in_c1.slack_ts) == in_c1
+    assert await storage.find_message_by_slack_ts("C2", in_c2.slack_ts) == in_c2
+    assert await storage.find_message_by_slack_ts("C3", in_c1.slack_ts) is None
+
+
+async def test_a_ts_stored_in_another_channel_is_not_a_redelivery(storage: BaseStorage) -> None:
+    await storage.add_message(out_message(await _conversation_in(storage, "42", "C1")),
+                              lambda m: [])
+    other = await _conversation_in(storage, "43", "C2")
+    found = await storage.thread_for_new_message("C2", "1700000000.000001",
+                                                 out_message(0).slack_ts)
+    assert found is not None and found.id == other
+
+
+async def test_a_message_stored_without_its_channel_is_in_its_conversations(
+    storage: BaseStorage
+) -> None:
+    # what releases before the channel was recorded stored: the ts alone
+    conv_id = await _conversation_in(storage, "42", "C1")
+    msg, _ = await storage.add_message(out_message(conv_id, slack_channel=""), lambda m: [])
+    msg.delivery = Delivery.DELIVERED
+    await storage.save_message(msg)
+    assert await storage.find_message_by_slack_ts("C1", msg.slack_ts) == msg
+    assert await storage.find_message_by_slack_ts("C2", msg.slack_ts) is None
+    assert await storage.thread_for_new_message("C1", "1700000000.000001", msg.slack_ts) is None
 
 
 async def test_mark_seen_once_and_expiry(storage: BaseStorage) -> None:
@@ -449,11 +490,11 @@ async def test_complete_saves_messages_and_enqueues_in_one_unit(storage: BaseSto
     assert got is not None
     (relay,) = await storage.claim_jobs(now=T0.timestamp(), lease=30, limit=1)
     msg = got.message
-    msg.slack_ts, msg.delivery = "1700000000.000300", Delivery.DELIVERED
+    msg.slack_ts, msg.slack_channel, msg.delivery = "1700000000.000300", "C1", Delivery.DELIVERED
     follow_up = job(7, ordering_key="other")
     assert await storage.complete_job(relay, save=[msg], enqueue=[follow_up], now=5.0)
     assert await storage.get_job(relay.id) is None
-    assert await storage.find_message_by_slack_ts("1700000000.000300") == msg
+    assert await storage.find_message_by_slack_ts("C1", "1700000000.000300") == msg
     (queued,) = await storage.claim_jobs(now=5.0, lease=30, limit=10)
     assert queued.payload == {"n": 7} and queued.created_at == 5.0
 
@@ -464,9 +505,9 @@ async def test_complete_with_a_lost_lease_still_keeps_what_was_done(storage: Bas
     (stale,) = await storage.claim_jobs(now=T0.timestamp(), lease=1, limit=1)
     (fresh,) = await storage.claim_jobs(now=T0.timestamp() + 5, lease=30, limit=1)
     msg = got.message
-    msg.slack_ts = "1700000000.000400"
+    msg.slack_ts, msg.slack_channel = "1700000000.000400", "C1"
     assert not await storage.complete_job(stale, save=[msg])
-    assert await storage.find_message_by_slack_ts("1700000000.000400") == msg
+    assert await storage.find_message_by_slack_ts("C1", "1700000000.000400") == msg
     assert await storage.get_job(fresh.id) is not None  # the new holder still has it
 
 

@@ -108,17 +108,18 @@ class Desk:
         return str(stored["ts"])
 
     async def operator_edits(self, thread_ts: str, ts: str, text: str,
-                             user: str = OPERATOR) -> int:
+                             user: str = OPERATOR, *, channel: str = CHANNEL) -> int:
         new = {"type": "message", "user": user, "text": text, "ts": ts, "thread_ts": thread_ts,
                "edited": {"user": user, "ts": str(time.time())}}
         event = {"type": "message", "subtype": "message_changed", "hidden": True,
-                 "channel": CHANNEL, "ts": f"{time.time():.6f}", "message": new,
+                 "channel": channel, "ts": f"{time.time():.6f}", "message": new,
                  "previous_message": {**new, "text": "(before)"}, "event_ts": "1"}
         return await self.slack_event(event)
 
-    async def operator_deletes(self, thread_ts: str, ts: str) -> int:
+    async def operator_deletes(self, thread_ts: str, ts: str, *,
+                               channel: str = CHANNEL) -> int:
         event = {"type": "message", "subtype": "message_deleted", "hidden": True,
-                 "channel": CHANNEL, "ts": f"{time.time():.6f}", "deleted_ts": ts,
+                 "channel": channel, "ts": f"{time.time():.6f}", "deleted_ts": ts,
                  "previous_message": {"type": "message", "user": OPERATOR, "ts": ts,
                                       "thread_ts": thread_ts, "text": "x"}}
         return await self.slack_event(event)

@@ -8,7 +8,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.models import Status
+from bot.models import CardRef, Status
+from bot.slack.interactions import card_metadata
 from tests.fakes import tg_updates as tg
 from tests.scenarios.harness import CHANNEL, OPERATOR, Desk, running_desk
 
@@ -25,14 +26,17 @@ async def _open(desk: Desk, chat_id: int, language: str = "en") -> str:
     return await desk.thread_of(chat_id)
 
 
-async def click(desk: Desk, action_id: str, chat_id: int, user: str = OPERATOR) -> int:
+async def click(desk: Desk, action_id: str, chat_id: int, user: str = OPERATOR, *,
+                channel: str = CHANNEL, message_ts: str = "") -> int:
+    """A click on the button ``action_id`` of the conversation's card; ``channel`` and
+    ``message_ts`` place the clicked message elsewhere (default: the card itself)."""
     conv = await desk.conversation(chat_id)
     assert conv is not None
     payload = {"type": "block_actions", "user": {"id": user, "username": "sam", "team_id": "T0001"},
                "api_app_id": "A0001", "token": "legacy", "trigger_id": "1337.42.abcd",
-               "team": {"id": "T0001", "domain": "desk"}, "channel": {"id": CHANNEL},
-               "container": {"type": "message", "message_ts": conv.thread_ts,
-                             "channel_id": CHANNEL, "is_ephemeral": False},
+               "team": {"id": "T0001", "domain": "desk"}, "channel": {"id": channel},
+               "container": {"type": "message", "message_ts": message_ts or conv.thread_ts,
+                             "channel_id": channel, "is_ephemeral": False},
                "response_url": "https://hooks.slack.test/actions/1",
                "actions": [{"action_id": action_id, "block_id": f"conv:{conv.id}",
                             "value": str(conv.id), "type": "button",
@@ -42,11 +46,15 @@ async def click(desk: Desk, action_id: str, chat_id: int, user: str = OPERATOR) 
 
 
 async def submit(desk: Desk, callback_id: str, chat_id: int, values: dict[str, Any],
-                 user: str = OPERATOR) -> int:
+                 user: str = OPERATOR, *, metadata: str | None = None) -> int:
+    """A modal submission; its metadata is what the app puts in a modal opened from the
+    conversation's card, unless ``metadata`` is given."""
     conv = await desk.conversation(chat_id)
     assert conv is not None
+    if metadata is None:
+        metadata = card_metadata(CardRef(conv.id, CHANNEL, conv.thread_ts))
     view = {"id": "V1", "team_id": "T0001", "type": "modal", "callback_id": callback_id,
-            "private_metadata": str(conv.id), "state": {"values": values}, "hash": "h",
+            "private_metadata": metadata, "state": {"values": values}, "hash": "h",
             "blocks": []}
     payload = {"type": "view_submission", "team": {"id": "T0001", "domain": "desk"},
                "user": {"id": user, "username": "sam", "team_id": "T0001"},
@@ -134,7 +142,8 @@ async def test_decline_button_opens_a_modal_and_submission_declines(desk: Desk) 
     assert await click(desk, "conv_decline", 501) == 200
     (opened,) = desk.slack.calls_to("views.open")
     assert opened["trigger_id"] == "1337.42.abcd"
-    assert await submit(desk, "conv_decline_modal", 501, decline_values("spam", True)) == 200
+    assert await submit(desk, "conv_decline_modal", 501, decline_values("spam", True),
+                        metadata=opened["view"]["private_metadata"]) == 200
     await desk.settle()
     assert "Reason: spam" in desk.tg.texts(501)[0]
     assert "spam" in card_text(desk, thread)

@@ -52,7 +52,7 @@ async def test_blocked_customer_is_shown_in_the_thread_and_not_retried(desk: Des
     assert desk.tg.attempts["sendMessage"] == 1
     note = desk.slack.thread(CHANNEL, thread)[-1]
     assert note["text"].startswith(":warning:") and "blocked" in note["text"]
-    stored = await desk.storage.find_message_by_slack_ts(ts)
+    stored = await desk.storage.find_message_by_slack_ts(CHANNEL, ts)
     assert stored is not None and stored.delivery is Delivery.FAILED
     assert (await desk.storage.outbox_stats(now=time.time())).failed == 1
 

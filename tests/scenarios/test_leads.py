@@ -75,7 +75,8 @@ async def test_lead_by_modal_is_prefilled_and_submitted(desk: Desk) -> None:
               "owner": {"value": {"type": "users_select", "selected_user": "UOPS2"}},
               "status": {"value": _select("Qualified")}, "source": {"value": _select("Google Ads")},
               "description": {"value": _input("3 chairs, Lyon")}}
-    assert await submit(desk, "lead_create_modal", 501, values) == 200
+    assert await submit(desk, "lead_create_modal", 501, values,
+                        metadata=opened["view"]["private_metadata"]) == 200
     await desk.settle()
     lead = await _lead(desk, 501)
     assert (lead.owner, lead.status, lead.source) == ("UOPS2", "Qualified", "Google Ads")

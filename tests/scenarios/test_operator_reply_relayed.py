@@ -26,7 +26,7 @@ async def test_reply_reaches_the_right_customer_with_the_operator_name(desk: Des
     assert desk.tg.texts(502) == []
     reacted = desk.slack.find(CHANNEL, ts)
     assert reacted is not None and reacted["reactions"][0]["name"] == "white_check_mark"
-    stored = await desk.storage.find_message_by_slack_ts(ts)
+    stored = await desk.storage.find_message_by_slack_ts(CHANNEL, ts)
     assert stored is not None and stored.delivery is Delivery.DELIVERED
     assert bob != ann
 
@@ -112,7 +112,7 @@ async def test_a_reaction_job_queued_by_an_older_version_still_reacts(desk: Desk
     thread = await _thread(desk, 503)
     ts = await desk.operator_writes(thread, "on its way")
     await desk.settle()
-    stored = await desk.storage.find_message_by_slack_ts(ts)
+    stored = await desk.storage.find_message_by_slack_ts(CHANNEL, ts)
     assert stored is not None
     reacted = desk.slack.find(CHANNEL, ts)
     assert reacted is not None

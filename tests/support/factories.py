@@ -34,9 +34,11 @@ def relay_plan(conv: Conversation, msg: Message, opened: bool) -> Sequence[NewJo
                    dedupe_key=f"relay:{msg.id}", ordering_key=f"conv:{conv.id}")]
 
 
-def out_message(conversation_id: int, text: str = "hi there") -> Message:
+def out_message(conversation_id: int, text: str = "hi there", *,
+                slack_channel: str = "C1") -> Message:
     return Message(id=0, conversation_id=conversation_id, direction=Direction.OUT,
-                   author="U1", created_at=T0, text=text, slack_ts="1700000000.000100")
+                   author="U1", created_at=T0, text=text, slack_ts="1700000000.000100",
+                   slack_channel=slack_channel)
 
 
 def lead(conversation_id: int, owner: str = "U9") -> Lead:

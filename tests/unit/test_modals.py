@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from slack_sdk.models.views import View
 
-from bot.models import LeadForm, LeadRequest
+from bot.models import CardRef, LeadForm, LeadRequest
 from bot.rendering import Renderer
+from bot.slack.interactions import card_from_metadata
 from bot.slack.modals import (
     decline_modal,
     decline_texts,
@@ -34,8 +35,11 @@ def form(**overrides: Any) -> LeadForm:
     return LeadForm(**fields)
 
 
+CARD = CardRef(7, "C1", "1700000000.000100")
+
+
 def build_lead(lead_form: LeadForm) -> dict[str, Any]:
-    return lead_modal(lead_form, lead_texts(RENDERER, lead_form))
+    return lead_modal(lead_form, CARD, lead_texts(RENDERER, lead_form))
 
 
 def blocks_by_id(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -73,9 +77,10 @@ def test_texts_from_templates_fit_slack_limits() -> None:
 
 
 def test_decline_modal_shape() -> None:
-    view = decline_modal(42, decline_texts(RENDERER))
+    view = decline_modal(CardRef(42, "C1", "1700000000.000100"), decline_texts(RENDERER))
     assert_slack_accepts(view)
-    assert (view["callback_id"], view["private_metadata"]) == ("conv_decline_modal", "42")
+    assert view["callback_id"] == "conv_decline_modal"
+    assert card_from_metadata(view["private_metadata"]) == CardRef(42, "C1", "1700000000.000100")
     assert view["title"]["text"] == "Decline conversation" and "submit" in view
     reason, notify = blocks_by_id(view)["reason"], blocks_by_id(view)["notify"]
     assert reason["optional"] is True and reason["label"]["text"] == "Reason"
@@ -88,7 +93,7 @@ def test_decline_modal_shape() -> None:
 
 
 def test_decline_modal_clips_a_long_title() -> None:
-    view = decline_modal(1, {**decline_texts(RENDERER), "title": "x" * 40})
+    view = decline_modal(CARD, {**decline_texts(RENDERER), "title": "x" * 40})
     assert view["title"]["text"] == "x" * 24
     assert_slack_accepts(view)
 
@@ -119,7 +124,8 @@ def test_parse_decline_tolerates_a_view_without_state() -> None:
 def test_lead_modal_is_prefilled() -> None:
     view = build_lead(form())
     assert_slack_accepts(view)
-    assert (view["callback_id"], view["private_metadata"]) == ("lead_create_modal", "7")
+    assert view["callback_id"] == "lead_create_modal"
+    assert card_from_metadata(view["private_metadata"]) == CARD
     blocks = blocks_by_id(view)
     assert list(blocks) == ["first_name", "last_name", "username", "phone", "email", "company",
                             "description", "owner", "pool", "status", "source"]
@@ -170,7 +176,7 @@ def test_unusable_choices_are_dropped() -> None:
 def test_existing_lead_gives_a_notice_without_a_form() -> None:
     view = build_lead(form(existing_lead_id=42))
     assert_slack_accepts(view)
-    assert "submit" not in view and view["private_metadata"] == "7"
+    assert "submit" not in view and card_from_metadata(view["private_metadata"]) == CARD
     assert [b["type"] for b in view["blocks"]] == ["section"]
     assert "Lead #42" in view["blocks"][0]["text"]["text"]
 

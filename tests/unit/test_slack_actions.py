@@ -15,9 +15,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from slack_sdk.signature import SignatureVerifier
 
-from bot.models import LeadForm, LeadRequest, OperatorMessage
+from bot.models import CardRef, LeadForm, LeadRequest, OperatorMessage
 from bot.rendering import Renderer
 from bot.slack.app import add_slack_route, build_slack_app, build_slack_client
+from bot.slack.interactions import card_metadata
 from bot.slack.modals import decline_modal, decline_texts
 from handlers.slack_actions import register_action_handlers
 from handlers.slack_events import register_fallbacks, register_slack_handlers
@@ -29,6 +30,12 @@ ROOT = "1700000000.000100"
 TRIGGER = "12345.98765.abcd2358fdea"
 PREFILL = LeadRequest(first_name="Ann", username="ann", status="new", source="telegram")
 
+
+def card(conversation_id: int) -> CardRef:
+    """The card the test clicks are on: the root message ROOT in channel C1."""
+    return CardRef(conversation_id, "C1", ROOT)
+
+
 AiohttpClient = Callable[[web.Application], Awaitable[TestClient]]
 
 
@@ -39,20 +46,22 @@ class RecordingDesk:
             conversation_id=7, prefill=PREFILL, language="fr", channel="telegram",
             statuses=("new", "won"), sources=("telegram",), pools=())
 
-    async def accept(self, conversation_id: int, user: str) -> None:
-        self.calls.append(("accept", conversation_id, user))
+    async def accept(self, card: CardRef, user: str) -> None:
+        self.calls.append(("accept", card, user))
 
-    async def decline(self, conversation_id: int, user: str, *, reason: str,
-                      notify: bool) -> None:
-        self.calls.append(("decline", conversation_id, user, reason, notify))
+    async def decline_form(self, card: CardRef, user: str) -> bool:
+        self.calls.append(("decline_form", card, user))
+        return True
 
-    async def lead_form(self, conversation_id: int, user: str) -> LeadForm | None:
-        self.calls.append(("lead_form", conversation_id, user))
+    async def decline(self, card: CardRef, user: str, *, reason: str, notify: bool) -> None:
+        self.calls.append(("decline", card, user, reason, notify))
+
+    async def lead_form(self, card: CardRef, user: str) -> LeadForm | None:
+        self.calls.append(("lead_form", card, user))
         return self.form
 
-    async def create_lead(self, conversation_id: int, user: str,
-                          request: LeadRequest) -> None:
-        self.calls.append(("create_lead", conversation_id, user, request))
+    async def create_lead(self, card: CardRef, user: str, request: LeadRequest) -> None:
+        self.calls.append(("create_lead", card, user, request))
 
 
 class NoBridge:
@@ -145,13 +154,13 @@ def lead_values(email: str | None) -> dict[str, dict[str, Any]]:
 
 async def test_accept_click_calls_the_desk(http: TestClient, desk: RecordingDesk) -> None:
     assert await send(http, click("conv_accept", "42", user="U5")) == (200, "")
-    assert desk.calls == [("accept", 42, "U5")]
+    assert desk.calls == [("accept", card(42), "U5")]
 
 
 async def test_double_click_is_forwarded_twice(http: TestClient, desk: RecordingDesk) -> None:
     for _ in range(2):
         assert (await send(http, click("conv_accept", "42")))[0] == 200
-    assert desk.calls == [("accept", 42, "U1")] * 2
+    assert desk.calls == [("accept", card(42), "U1")] * 2
 
 
 async def test_decline_click_opens_the_decline_modal(
@@ -159,18 +168,19 @@ async def test_decline_click_opens_the_decline_modal(
     assert await send(http, click("conv_decline", "42")) == (200, "")
     [call] = slack.calls_to("views.open")
     assert call["trigger_id"] == TRIGGER
-    assert call["view"] == decline_modal(42, decline_texts(Renderer()))
-    assert desk.calls == []
+    assert call["view"] == decline_modal(card(42), decline_texts(Renderer()))
+    assert desk.calls == [("decline_form", card(42), "U1")]
 
 
 async def test_create_lead_click_opens_a_prefilled_modal(
         http: TestClient, desk: RecordingDesk, slack: FakeSlackAPI) -> None:
     assert await send(http, click("lead_create", "7", user="U5")) == (200, "")
-    assert desk.calls == [("lead_form", 7, "U5")]
+    assert desk.calls == [("lead_form", card(7), "U5")]
     [call] = slack.calls_to("views.open")
     view = call["view"]
     assert call["trigger_id"] == TRIGGER
-    assert (view["callback_id"], view["private_metadata"]) == ("lead_create_modal", "7")
+    assert (view["callback_id"], view["private_metadata"]) == ("lead_create_modal",
+                                                               card_metadata(card(7)))
     blocks = {b["block_id"]: b for b in view["blocks"] if "block_id" in b}
     assert blocks["first_name"]["element"]["initial_value"] == "Ann"
     assert blocks["status"]["element"]["initial_option"]["value"] == "new"
@@ -181,7 +191,7 @@ async def test_refused_lead_form_opens_nothing(
         http: TestClient, desk: RecordingDesk, slack: FakeSlackAPI) -> None:
     desk.form = None
     assert await send(http, click("lead_create", "7")) == (200, "")
-    assert desk.calls == [("lead_form", 7, "U1")]
+    assert desk.calls == [("lead_form", card(7), "U1")]
     assert slack.calls_to("views.open") == []
 
 
@@ -220,20 +230,23 @@ async def test_failing_to_open_the_modal_is_logged_and_acked(
 async def test_decline_submission_calls_the_desk(
         http: TestClient, desk: RecordingDesk, reason: str | None, notify: bool,
         expected: tuple[str, bool]) -> None:
-    payload = submission("conv_decline_modal", "42", decline_values(reason, notify), user="U5")
+    payload = submission("conv_decline_modal", card_metadata(card(42)),
+                         decline_values(reason, notify), user="U5")
     assert await send(http, payload) == (200, "")
-    assert desk.calls == [("decline", 42, "U5", *expected)]
+    assert desk.calls == [("decline", card(42), "U5", *expected)]
 
 
 async def test_lead_submission_calls_the_desk(http: TestClient, desk: RecordingDesk) -> None:
-    payload = submission("lead_create_modal", "7", lead_values("ann@example.com"), user="U5")
+    payload = submission("lead_create_modal", card_metadata(card(7)),
+                         lead_values("ann@example.com"), user="U5")
     assert await send(http, payload) == (200, "")
-    assert desk.calls == [("create_lead", 7, "U5", LeadRequest(
+    assert desk.calls == [("create_lead", card(7), "U5", LeadRequest(
         first_name="Ann", email="ann@example.com", owner="U9", status="won"))]
 
 
 async def test_invalid_email_keeps_the_modal_open(http: TestClient, desk: RecordingDesk) -> None:
-    status, body = await send(http, submission("lead_create_modal", "7", lead_values("ann")))
+    status, body = await send(http, submission("lead_create_modal", card_metadata(card(7)),
+                                               lead_values("ann")))
     assert status == 200 and desk.calls == []
     answer = json.loads(body)
     assert answer["response_action"] == "errors" and list(answer["errors"]) == ["email"]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
+from storage import codec
 from storage.sqlite import SqliteStorage
 from storage.sqlite_schema import MIGRATIONS
-from tests.support.factories import T0, inbound, relay_plan
+from tests.support.factories import T0, inbound, out_message, relay_plan
 
 
 async def test_a_version_1_database_is_migrated_and_keeps_its_data(tmp_path: Path) -> None:
@@ -25,3 +27,31 @@ async def test_a_version_1_database_is_migrated_and_keeps_its_data(tmp_path: Pat
         await store.close()
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+
+
+async def test_messages_of_a_version_4_database_are_found_by_channel_and_ts(
+    tmp_path: Path
+) -> None:
+    path = tmp_path / "v4.sqlite3"
+    with sqlite3.connect(path) as db:
+        for script in MIGRATIONS[:4]:
+            db.executescript(script)
+        db.execute("INSERT INTO conversations (id, channel, chat_id, status, slack_channel,"
+                   " thread_ts, doc) VALUES (1, 'telegram', '42', 'new', 'C1', '1.1', '{}')")
+        # a version-4 message document: it names no Slack channel
+        doc = codec.message_doc(out_message(1))
+        del doc["slack_channel"]
+        doc["id"] = 1
+        db.execute("INSERT INTO messages (id, conversation_id, channel_message_id, slack_ts,"
+                   " doc) VALUES (1, 1, '', ?, ?)", (doc["slack_ts"], json.dumps(doc)))
+        db.execute("PRAGMA user_version=4")
+    store = await SqliteStorage.from_url(f"sqlite:///{path}")
+    try:
+        found = await store.find_message_by_slack_ts("C1", doc["slack_ts"])
+        assert found is not None and found.id == 1
+        assert await store.find_message_by_slack_ts("C2", doc["slack_ts"]) is None
+        found.edited = True
+        await store.save_message(found)  # saved again, its document still naming no channel
+        assert await store.find_message_by_slack_ts("C1", doc["slack_ts"]) == found
+    finally:
+        await store.close()
