@@ -10,7 +10,16 @@ from bot.cards import CardBuilder
 from bot.channels.base import Channel, OutboundFile
 from bot.errors import PermanentError
 from bot.formatting import mentioned_user_ids, slack_to_telegram_html
-from bot.models import Conversation, Customer, Delivery, Job, Limit, Message, Status
+from bot.models import (
+    Attachment,
+    Conversation,
+    Customer,
+    Delivery,
+    Job,
+    Limit,
+    Message,
+    Status,
+)
 from bot.outbox import Finish, Outbox
 from bot.preferences import preference
 from bot.rendering import Renderer
@@ -19,6 +28,7 @@ from storage.base import BaseStorage
 
 T = TypeVar("T")
 
+SLACK_FILE = "file"  # the kind of an operator's file (bot/slack/parse.py)
 FILE_KINDS = {"photo", "document", "voice", "video", "video_note", "audio", "animation",
               "sticker", "file"}
 
@@ -218,21 +228,40 @@ class Relay:
             return None  # sent by an earlier run, or deleted before it went out
         channel = self._channel(conv.key.channel)
         html = await self._reply_html(msg, customer) if msg.text.strip() else ""
-        msg.channel_message_id = await self._send_to(channel, conv.key.chat_id, msg, html)
+        msg.channel_message_id, skipped = await self._send_to(channel, conv.key.chat_id, msg,
+                                                              html)
         msg.delivery = Delivery.DELIVERED
         name = await preference(self.storage, "delivery_reaction")
-        return Finish(messages=[msg], jobs=[jobs.react(msg, name)] if name else [])
+        follow_ups = [jobs.react(msg, name)] if name else []
+        follow_ups += [jobs.notice(conv.id, self.renderer.render(
+            "slack/file_not_sent.mrkdwn", name=file.name, reason=reason),
+            f"file_not_sent:{msg.id}:{index}") for index, (file, reason) in enumerate(skipped)]
+        return Finish(messages=[msg], jobs=follow_ups)
 
-    async def _send_to(self, channel: Channel, chat_id: str, msg: Message, html: str) -> str:
-        first_id = ""
+    async def _send_to(self, channel: Channel, chat_id: str, msg: Message,
+                       html: str) -> tuple[str, list[tuple[Attachment, str]]]:
+        """Send the reply's files (the text as the first one's caption), else its text.
+
+        A file Slack will not give is skipped, with its reason, and the rest still goes;
+        :return: the first sent message's id, and the skipped files
+        """
+        first_id, skipped = "", []
         for a in msg.attachments:
-            data = await self.slack.download(a.ref, a.size)
-            sent = await channel.send_file(chat_id, OutboundFile(a.name, a.mime, data),
-                                           "" if first_id else html)
+            if a.kind != SLACK_FILE:
+                continue
+            try:
+                file = await self.slack.fetch_file(a)
+            except PermanentError as exc:
+                skipped.append((a, exc.reason))
+                continue
+            sent = await channel.send_file(chat_id, file, "" if first_id else html)
             first_id = first_id or sent
-        if not first_id:
+        if not first_id and html:
             first_id = await channel.send_text(chat_id, html)
-        return first_id
+        if not first_id:
+            reason = skipped[0][1] if skipped else "the reply has nothing a customer can be shown"
+            raise PermanentError(reason, code="nothing_to_send")
+        return first_id, skipped
 
     async def edit(self, job: Job) -> None:
         msg, conv, customer = await self._load_reply(job)

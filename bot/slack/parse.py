@@ -25,16 +25,21 @@ def is_human_reply(message: Event) -> bool:
     )
 
 
+# What tells how to get a file that came without a download URL.
+_ACCESS_KEYS = ("id", "mode", "file_access")
+
+
 def attachment(file: Event) -> Attachment:
-    # Files Slack only lists (tombstoned, hidden by plan limits, external) have no download
-    # URL; they are kept with an empty ref so the bridge can tell the operator.
+    # Files Slack only lists (tombstoned, hidden by plan limits, Slack Connect ones to look
+    # up with files.info) have no download URL; they are kept with an empty ref, and the
+    # details say why, so the relay can fetch them or tell the operator.
     return Attachment(
         kind="file",
         ref=str(file.get("url_private_download") or file.get("url_private") or ""),
         name=str(file.get("name") or file.get("title") or ""),
         mime=str(file.get("mimetype") or ""),
         size=int(file.get("size") or 0),
-        details={"id": file["id"]} if file.get("id") else {},
+        details={key: str(file[key]) for key in _ACCESS_KEYS if file.get(key)},
     )
 
 
