@@ -11,6 +11,7 @@ from bot.channels.base import Channel, OutboundFile
 from bot.errors import PermanentError
 from bot.formatting import mentioned_user_ids, slack_to_telegram_html
 from bot.models import (
+    SHARED_MESSAGE,
     Attachment,
     Conversation,
     Customer,
@@ -23,6 +24,7 @@ from bot.models import (
 from bot.outbox import Finish, Outbox
 from bot.preferences import preference
 from bot.rendering import Renderer
+from bot.rich_text import rich_text_html, rich_text_user_ids
 from bot.slack.workspace import SlackWorkspace
 from storage.base import BaseStorage
 
@@ -214,20 +216,36 @@ class Relay:
         return _stored(await self.storage.message_for_reply(_message_id(job)))
 
     async def _reply_html(self, msg: Message, customer: Customer | None) -> str:
-        names = await self.slack.display_names(mentioned_user_ids(msg.text))
-        body = slack_to_telegram_html(msg.text, user_names=names)
+        """The reply as the customer reads it, or "" when it has nothing to show."""
+        language = customer.language if customer else ""
+        body = await self._reply_body(msg, language)
+        if not body:
+            return ""
         show_name = await preference(self.storage, "show_operator_name")
         operator = (await self.slack.profile(msg.author))["first"] if show_name else ""
-        language = customer.language if customer else ""
         return self.renderer.render_for("telegram/operator_reply.html", language,
                                         operator=operator, body=body)
+
+    async def _reply_body(self, msg: Message, language: str) -> str:
+        shares = [a for a in msg.attachments if a.kind == SHARED_MESSAGE]
+        texts = [msg.text, *(str(a.details.get("text") or "") for a in shares)]
+        names = await self.slack.display_names(dict.fromkeys(
+            rich_text_user_ids(msg.rich_text) + [u for t in texts for u in mentioned_user_ids(t)]))
+        own = rich_text_html(msg.rich_text, user_names=names) if msg.rich_text else ""
+        parts = [own or (slack_to_telegram_html(msg.text, user_names=names)
+                         if msg.text.strip() else "")]
+        parts += [self.renderer.render_for(
+            "telegram/forwarded.html", language, name=share.name,
+            body=slack_to_telegram_html(text, user_names=names))
+            for share, text in zip(shares, texts[1:], strict=True) if text.strip()]
+        return "\n\n".join(part for part in parts if part.strip())
 
     async def send(self, job: Job) -> Finish | None:
         msg, conv, customer = await self._load_reply(job)
         if msg.channel_message_id or msg.deleted:
             return None  # sent by an earlier run, or deleted before it went out
         channel = self._channel(conv.key.channel)
-        html = await self._reply_html(msg, customer) if msg.text.strip() else ""
+        html = await self._reply_html(msg, customer)
         msg.channel_message_id, skipped = await self._send_to(channel, conv.key.chat_id, msg,
                                                               html)
         msg.delivery = Delivery.DELIVERED
@@ -268,6 +286,9 @@ class Relay:
         if not msg.channel_message_id:
             return  # never reached the customer; nothing to edit
         html = await self._reply_html(msg, customer)
+        if not html:
+            raise PermanentError("the edit left nothing a customer can be shown",
+                                 code="nothing_to_send")
         await self._channel(conv.key.channel).edit_text(conv.key.chat_id,
                                                         msg.channel_message_id, html)
 
