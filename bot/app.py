@@ -25,6 +25,7 @@ from bot.metrics import Metrics
 from bot.outbox import Outbox
 from bot.relay import Rates, Relay
 from bot.rendering import Renderer
+from bot.slack.file_hosts import FileHosts
 from bot.slack.workspace import SlackWorkspace
 from bot.web import Health, create_web_app
 from storage import create_storage
@@ -201,7 +202,8 @@ def _wire_slack(bot_app: BotApp) -> None:
     s = bot_app.settings.slack
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
     client = build_slack_client(s.bot_token, s.api_base, session=http)
-    workspace = SlackWorkspace(client, channel=s.channel, http=http)
+    file_hosts = FileHosts.of(api_base=s.api_base, hosts=s.file_hosts)
+    workspace = SlackWorkspace(client, channel=s.channel, http=http, file_hosts=file_hosts)
     bot_app.relay.workspace = workspace
     bot_app.components.append(workspace)
     slack_app = build_slack_app(client=client, signing_secret=s.signing_secret,

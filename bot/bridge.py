@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bot import jobs
 from bot.access import Access
@@ -147,11 +148,13 @@ class Bridge:
                 return reason
         return ""
 
-    async def on_operator_edit(self, slack_channel: str, ts: str, text: str) -> None:
+    async def on_operator_edit(self, slack_channel: str, ts: str, text: str,
+                               rich_text: Sequence[Mapping[str, Any]] = ()) -> None:
         msg = await self.storage.find_message_by_slack_ts(slack_channel, ts)
         if msg is None or msg.direction is not Direction.OUT or msg.text == text:
             return
         msg.text, msg.edited = text, True
+        msg.rich_text = [dict(block) for block in rich_text]
         await self.storage.save_message(msg)
         dedupe = f"edit:{msg.id}:{digest(text)}"
         await self._enqueue([jobs.for_message(jobs.EDIT, msg, dedupe)])
@@ -186,8 +189,10 @@ class Bridge:
                      plan: Callable[[Message], list[NewJob]] = lambda _: [],
                      *, save_conversation: bool = False) -> Message:
         msg = Message(id=0, conversation_id=conv.id, direction=direction, author=message.user,
-                      created_at=self.clock.now(), text=message.text, attachments=message.files,
-                      slack_ts=message.ts, slack_channel=message.slack_channel)
+                      created_at=self.clock.now(), text=message.text,
+                      attachments=message.files + message.shared, slack_ts=message.ts,
+                      slack_channel=message.slack_channel,
+                      rich_text=[dict(block) for block in message.rich_text])
         stored, _ = await self.storage.add_message(
             msg, plan, conversation=conv if save_conversation else None,
             seen=message.delivery_keys, seen_ttl=message.delivery_ttl)

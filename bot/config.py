@@ -18,6 +18,8 @@ _TG_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 _TG_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _HOST_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                         r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+# Slack serves ``url_private`` / ``url_private_download`` from here.
+SLACK_FILE_HOSTS = ("files.slack.com",)
 
 
 class Secret(str):
@@ -49,6 +51,8 @@ class SlackSettings:
     managers: tuple[str, ...] = ()
     operators: frozenset[str] = frozenset()
     command: str = "/leads"
+    #: hosts a shared file is downloaded from with the bot token (besides ``api_base``)
+    file_hosts: tuple[str, ...] = SLACK_FILE_HOSTS
 
     @property
     def enabled(self) -> bool:
@@ -214,6 +218,16 @@ def _ordered_ids(raw: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(ids))
 
 
+def _host_names(raw: str) -> tuple[str, ...]:
+    hosts = _ordered_ids(raw.lower())
+    if not hosts:
+        raise ValueError("expected comma-separated host names, e.g. files.slack.com")
+    for host in hosts:
+        if not _HOST_NAME.match(host):
+            raise ValueError(f"{host!r} is not a host name (no scheme, port or path)")
+    return hosts
+
+
 def _telegram(r: _Reader) -> TelegramSettings:
     s = TelegramSettings(
         token=r.secret("TELEGRAM_BOT_TOKEN"),
@@ -241,7 +255,8 @@ def _slack(r: _Reader) -> SlackSettings:
         api_base=r.text("SLACK_API_BASE", "https://slack.com/api/").rstrip("/") + "/",
         channel=r.text("SLACK_CHANNEL"), managers=_ordered_ids(r.text("SLACK_MANAGERS")),
         operators=frozenset(_ordered_ids(r.text("SLACK_OPERATORS"))),
-        command="/" + r.text("SLACK_COMMAND", "/leads").lstrip("/"))
+        command="/" + r.text("SLACK_COMMAND", "/leads").lstrip("/"),
+        file_hosts=r.convert("SLACK_FILE_HOSTS", SLACK_FILE_HOSTS, _host_names))
     r.require(not s.bot_token or s.bot_token.startswith("xoxb-"),
               "SLACK_BOT_TOKEN: expected a bot token starting with xoxb-")
     r.require(not s.app_token or s.app_token.startswith("xapp-"),

@@ -2,8 +2,9 @@
 
 Slack has already escaped ``& < >`` as entities and wrapped links and mentions in angle
 brackets, so every ``<…>`` in the input is markup. The conversion lifts code spans and
-angle-bracket entities out as finished HTML (each replaced by one placeholder), escapes
-the remaining text for Telegram, styles it, then puts the lifted pieces back in order.
+angle-bracket entities out as finished HTML (each replaced by one placeholder), turns
+emoji shortcodes into emoji, escapes the remaining text for Telegram, styles it, then puts
+the lifted pieces back in order.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator, Mapping
+
+from bot.shortcodes import with_emoji
 
 _HOLE = "\x00"
 # A Slack entity: a mention/special or a URL, then an optional label. Slack escapes every
@@ -43,7 +46,7 @@ def slack_to_telegram_html(text: str, *, user_names: Mapping[str, str]) -> str:
         return _HOLE
 
     body = _LIFTED.sub(lift, text.replace(_HOLE, ""))
-    body = _quotes(_style(_escape(_slack_unescape(body))))
+    body = _quotes(_style(_escape(with_emoji(_slack_unescape(body)))))
     pieces = iter(lifted)
     return re.sub(_HOLE, lambda _: next(pieces), body)
 

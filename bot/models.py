@@ -56,6 +56,10 @@ class Customer:
     email: str = ""
 
 
+#: the kind of an Attachment that is a message an operator forwarded, not a file
+SHARED_MESSAGE = "shared_message"
+
+
 @dataclass(frozen=True, slots=True)
 class Attachment:
     """A file or a structured item (location, contact) the customer or operator sent.
@@ -134,6 +138,9 @@ class Message:
     failure: str = ""
     edited: bool = False
     deleted: bool = False
+    #: an operator reply's Slack rich text (``rich_text`` blocks): what the customer sees
+    #: is rendered from it when present, from ``text`` otherwise
+    rich_text: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -228,7 +235,9 @@ class OutboxStats:
 class OperatorMessage:
     """A human's message in a conversation thread, normalized from a Slack event.
 
-    ``files`` carry Slack's ``url_private_download`` in ``ref``.
+    ``files`` carry Slack's ``url_private_download`` in ``ref``; ``shared`` holds messages
+    the operator forwarded (``kind="shared_message"``, the author in ``name``, the mrkdwn
+    text in ``details["text"]``); ``rich_text`` the event's ``rich_text`` blocks.
     """
 
     slack_channel: str
@@ -237,6 +246,8 @@ class OperatorMessage:
     user: str
     text: str
     files: tuple[Attachment, ...] = ()
+    shared: tuple[Attachment, ...] = ()
+    rich_text: tuple[Mapping[str, Any], ...] = ()
     event_key: str = ""
     #: dedupe keys that record this Slack delivery as processed (``Delivery``), kept for
     #: ``delivery_ttl`` seconds; written with the message when it is stored

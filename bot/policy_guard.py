@@ -10,7 +10,7 @@ from bot import jobs, loggers
 from bot.cards import channel_label
 from bot.lifecycle.clock import Clock
 from bot.durations import human_duration
-from bot.models import Conversation, Direction, Message, OperatorMessage, Status
+from bot.models import SHARED_MESSAGE, Conversation, Direction, Message, OperatorMessage, Status
 from bot.outbox import Outbox
 from bot.policies import (
     MB,
@@ -98,7 +98,7 @@ class PolicyGuard:
         policy = await self.policy_for(conv.key.channel)
         if not policy.limits_replies:
             return
-        extra = message_cost(msg.attachments) - 1
+        extra = message_cost([a for a in msg.attachments if a.kind != SHARED_MESSAGE]) - 1
         if msg.direction is Direction.OUT and extra and policy.quota is not None:
             # the customer receives one message per file: each counts against the quota
             fresh = await self.storage.require_conversation(conv.id)

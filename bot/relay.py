@@ -10,15 +10,27 @@ from bot.cards import CardBuilder
 from bot.channels.base import Channel, OutboundFile
 from bot.errors import PermanentError
 from bot.formatting import mentioned_user_ids, slack_to_telegram_html
-from bot.models import Conversation, Customer, Delivery, Job, Limit, Message, Status
+from bot.models import (
+    SHARED_MESSAGE,
+    Attachment,
+    Conversation,
+    Customer,
+    Delivery,
+    Job,
+    Limit,
+    Message,
+    Status,
+)
 from bot.outbox import Finish, Outbox
 from bot.preferences import preference
 from bot.rendering import Renderer
+from bot.rich_text import rich_text_html, rich_text_user_ids
 from bot.slack.workspace import SlackWorkspace
 from storage.base import BaseStorage
 
 T = TypeVar("T")
 
+SLACK_FILE = "file"  # the kind of an operator's file (bot/slack/parse.py)
 FILE_KINDS = {"photo", "document", "voice", "video", "video_note", "audio", "animation",
               "sticker", "file"}
 
@@ -206,41 +218,79 @@ class Relay:
         return _stored(await self.storage.message_for_reply(_message_id(job)))
 
     async def _reply_html(self, msg: Message, customer: Customer | None) -> str:
-        names = await self.slack.display_names(mentioned_user_ids(msg.text))
-        body = slack_to_telegram_html(msg.text, user_names=names)
+        """The reply as the customer reads it, or "" when it has nothing to show."""
+        language = customer.language if customer else ""
+        body = await self._reply_body(msg, language)
+        if not body:
+            return ""
         show_name = await preference(self.storage, "show_operator_name")
         operator = (await self.slack.profile(msg.author))["first"] if show_name else ""
-        language = customer.language if customer else ""
         return self.renderer.render_for("telegram/operator_reply.html", language,
                                         operator=operator, body=body)
+
+    async def _reply_body(self, msg: Message, language: str) -> str:
+        shares = [a for a in msg.attachments if a.kind == SHARED_MESSAGE]
+        texts = [msg.text, *(str(a.details.get("text") or "") for a in shares)]
+        names = await self.slack.display_names(dict.fromkeys(
+            rich_text_user_ids(msg.rich_text) + [u for t in texts for u in mentioned_user_ids(t)]))
+        own = rich_text_html(msg.rich_text, user_names=names) if msg.rich_text else ""
+        parts = [own or (slack_to_telegram_html(msg.text, user_names=names)
+                         if msg.text.strip() else "")]
+        parts += [self.renderer.render_for(
+            "telegram/forwarded.html", language, name=share.name,
+            body=slack_to_telegram_html(text, user_names=names))
+            for share, text in zip(shares, texts[1:], strict=True) if text.strip()]
+        return "\n\n".join(part for part in parts if part.strip())
 
     async def send(self, job: Job) -> Finish | None:
         msg, conv, customer = await self._load_reply(job)
         if msg.channel_message_id or msg.deleted:
             return None  # sent by an earlier run, or deleted before it went out
         channel = self._channel(conv.key.channel)
-        html = await self._reply_html(msg, customer) if msg.text.strip() else ""
-        msg.channel_message_id = await self._send_to(channel, conv.key.chat_id, msg, html)
+        html = await self._reply_html(msg, customer)
+        msg.channel_message_id, skipped = await self._send_to(channel, conv.key.chat_id, msg,
+                                                              html)
         msg.delivery = Delivery.DELIVERED
         name = await preference(self.storage, "delivery_reaction")
-        return Finish(messages=[msg], jobs=[jobs.react(msg, name)] if name else [])
+        follow_ups = [jobs.react(msg, name)] if name else []
+        follow_ups += [jobs.notice(conv.id, self.renderer.render(
+            "slack/file_not_sent.mrkdwn", name=file.name, reason=reason),
+            f"file_not_sent:{msg.id}:{index}") for index, (file, reason) in enumerate(skipped)]
+        return Finish(messages=[msg], jobs=follow_ups)
 
-    async def _send_to(self, channel: Channel, chat_id: str, msg: Message, html: str) -> str:
-        first_id = ""
+    async def _send_to(self, channel: Channel, chat_id: str, msg: Message,
+                       html: str) -> tuple[str, list[tuple[Attachment, str]]]:
+        """Send the reply's files (the text as the first one's caption), else its text.
+
+        A file Slack will not give is skipped, with its reason, and the rest still goes;
+        :return: the first sent message's id, and the skipped files
+        """
+        first_id, skipped = "", []
         for a in msg.attachments:
-            data = await self.slack.download(a.ref, a.size)
-            sent = await channel.send_file(chat_id, OutboundFile(a.name, a.mime, data),
-                                           "" if first_id else html)
+            if a.kind != SLACK_FILE:
+                continue
+            try:
+                file = await self.slack.fetch_file(a)
+            except PermanentError as exc:
+                skipped.append((a, exc.reason))
+                continue
+            sent = await channel.send_file(chat_id, file, "" if first_id else html)
             first_id = first_id or sent
-        if not first_id:
+        if not first_id and html:
             first_id = await channel.send_text(chat_id, html)
-        return first_id
+        if not first_id:
+            reason = skipped[0][1] if skipped else "the reply has nothing a customer can be shown"
+            raise PermanentError(reason, code="nothing_to_send")
+        return first_id, skipped
 
     async def edit(self, job: Job) -> None:
         msg, conv, customer = await self._load_reply(job)
         if not msg.channel_message_id:
             return  # never reached the customer; nothing to edit
         html = await self._reply_html(msg, customer)
+        if not html:
+            raise PermanentError("the edit left nothing a customer can be shown",
+                                 code="nothing_to_send")
         await self._channel(conv.key.channel).edit_text(conv.key.chat_id,
                                                         msg.channel_message_id, html)
 

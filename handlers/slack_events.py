@@ -165,7 +165,7 @@ async def operator_event(
         if await bridge.on_operator_message(delivery.recorded_with(message)):
             return  # stored, and the delivery recorded with it
     elif (edit := parse.edited(event)) is not None:
-        await bridge.on_operator_edit(*edit)
+        await bridge.on_operator_edit(*edit, rich_text=parse.rich_text(event["message"]))
     elif (gone := parse.deleted(event)) is not None:
         await bridge.on_operator_delete(*gone)
     await delivery.processed()

@@ -23,6 +23,9 @@ _HUMAN = {
     "not_authed": "Slack rejected the bot token",
     "account_inactive": "the Slack bot token belongs to a deactivated app",
     "message_not_found": "the Slack message no longer exists",
+    "file_not_found": "Slack no longer has the file (or does not share it with the bot)",
+    "file_deleted": "the file was deleted in Slack",
+    "missing_scope": "the Slack app lacks a permission it needs (see its scopes)",
 }
 
 

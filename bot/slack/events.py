@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 from bot.models import CardRef, LeadForm, LeadRequest, OperatorMessage
 
@@ -12,8 +13,9 @@ class OperatorEvents(Protocol):
         """A human wrote in a thread (reply, note or ``!command``). :return: True when the
         message was stored with its ``delivery_keys``."""
 
-    async def on_operator_edit(self, slack_channel: str, ts: str, text: str) -> None:
-        """A human edited a thread message."""
+    async def on_operator_edit(self, slack_channel: str, ts: str, text: str,
+                               rich_text: Sequence[Mapping[str, Any]] = ()) -> None:
+        """A human edited a thread message (``rich_text``: its new rich text blocks)."""
 
     async def on_operator_delete(self, slack_channel: str, ts: str) -> None:
         """A human deleted a thread message."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.models import Attachment, OperatorMessage
+from bot.models import SHARED_MESSAGE, Attachment, OperatorMessage
 
 Event = Mapping[str, Any]
 
@@ -25,17 +25,44 @@ def is_human_reply(message: Event) -> bool:
     )
 
 
+# What tells how to get a file that came without a download URL.
+_ACCESS_KEYS = ("id", "mode", "file_access")
+
+
 def attachment(file: Event) -> Attachment:
-    # Files Slack only lists (tombstoned, hidden by plan limits, external) have no download
-    # URL; they are kept with an empty ref so the bridge can tell the operator.
+    # Files Slack only lists (tombstoned, hidden by plan limits, Slack Connect ones to look
+    # up with files.info) have no download URL; they are kept with an empty ref, and the
+    # details say why, so the relay can fetch them or tell the operator.
     return Attachment(
         kind="file",
         ref=str(file.get("url_private_download") or file.get("url_private") or ""),
         name=str(file.get("name") or file.get("title") or ""),
         mime=str(file.get("mimetype") or ""),
         size=int(file.get("size") or 0),
-        details={"id": file["id"]} if file.get("id") else {},
+        details={key: str(file[key]) for key in _ACCESS_KEYS if file.get(key)},
     )
+
+
+def _mappings(value: Any) -> list[Event]:
+    return [item for item in value or () if isinstance(item, Mapping)]
+
+
+def rich_text(message: Event) -> tuple[Event, ...]:
+    """The ``rich_text`` blocks Slack's composer made of the message (emoji, styles,
+    lists… as structure rather than mrkdwn)."""
+    return tuple(b for b in _mappings(message.get("blocks")) if b.get("type") == "rich_text")
+
+
+def _shares(message: Event) -> list[Event]:
+    # A forwarded ("shared") message is a message attachment marked is_share; link and
+    # message unfurls are not the operator's words, and stay in Slack.
+    return [a for a in _mappings(message.get("attachments")) if a.get("is_share")]
+
+
+def shared_message(share: Event) -> Attachment:
+    return Attachment(kind=SHARED_MESSAGE,
+                      name=str(share.get("author_name") or share.get("author_subname") or ""),
+                      details={"text": str(share.get("text") or share.get("fallback") or "")})
 
 
 def operator_message(event: Event) -> OperatorMessage | None:
@@ -43,14 +70,17 @@ def operator_message(event: Event) -> OperatorMessage | None:
     channel = event.get("channel")
     if not channel or not is_human_reply(event):
         return None
-    ts = str(event["ts"])
+    ts, shares = str(event["ts"]), _shares(event)
+    files = _mappings(event.get("files")) + [f for s in shares for f in _mappings(s.get("files"))]
     return OperatorMessage(
         slack_channel=str(channel),
         thread_ts=str(event["thread_ts"]),
         ts=ts,
         user=str(event["user"]),
         text=str(event.get("text") or ""),
-        files=tuple(attachment(f) for f in event.get("files") or () if isinstance(f, Mapping)),
+        files=tuple(attachment(f) for f in files),
+        shared=tuple(shared_message(s) for s in shares),
+        rich_text=rich_text(event),
         event_key=f"slack:{channel}:{ts}",
     )
 

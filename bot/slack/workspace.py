@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
+from yarl import URL
 
 from bot.channels.base import OutboundFile
+from bot.config import SLACK_FILE_HOSTS
 from bot.errors import PermanentError, RetryableError
+from bot.models import Attachment
 from bot.slack.blocks import Block
 from bot.slack.errors import calling_slack
+from bot.slack.file_hosts import FileHosts
 
 MAX_FILE_BYTES = 1024 * 1024 * 1024
 
 
 class SlackWorkspace:
     def __init__(self, client: AsyncWebClient, *, channel: str,
-                 http: aiohttp.ClientSession) -> None:
-        """:param http: the session shared with ``client``, used for file downloads"""
+                 http: aiohttp.ClientSession, file_hosts: FileHosts | None = None) -> None:
+        """:param http: the session shared with ``client``, used for file downloads
+        :param file_hosts: where downloads may carry the bot token (default: Slack's file
+            hosts and the client's API origin)"""
         self.client = client
         self.channel = channel
         self._names: dict[str, dict[str, str]] = {}
         self._http = http
+        self.file_hosts = file_hosts or FileHosts.of(api_base=client.base_url,
+                                                     hosts=SLACK_FILE_HOSTS)
 
     async def start(self) -> None:
         pass
@@ -60,7 +68,8 @@ class SlackWorkspace:
             call = self.client.conversations_history(
                 channel=self.channel, include_all_metadata=True, limit=100)
         response = await calling_slack(call)
-        for message in response.get("messages", []):
+        messages: list[dict[str, Any]] = response.get("messages", [])
+        for message in messages:
             payload = (message.get("metadata") or {}).get("event_payload") or {}
             if payload.get("job") == job_id and message.get("ts") != thread_ts:
                 return str(message["ts"])
@@ -109,13 +118,41 @@ class SlackWorkspace:
     async def display_names(self, users: Iterable[str]) -> dict[str, str]:
         return {user: (await self.profile(user))["display"] for user in users}
 
+    async def fetch_file(self, file: Attachment) -> OutboundFile:
+        """A file an operator shared, ready to send; :class:`PermanentError` when Slack will
+        not give it (deleted, hidden, not hosted by Slack…)."""
+        if file.ref:
+            return OutboundFile(file.name, file.mime, await self.download(file.ref, file.size))
+        info = await self._file_info(file)
+        url = str(info.get("url_private_download") or info.get("url_private") or "")
+        if not url:
+            raise PermanentError(_no_link_reason(info), code="no_file_url")
+        data = await self.download(url, int(info.get("size") or 0))
+        return OutboundFile(str(info.get("name") or info.get("title") or file.name or "file"),
+                            str(info.get("mimetype") or file.mime), data)
+
+    async def _file_info(self, file: Attachment) -> Mapping[str, Any]:
+        """Slack Connect files arrive without a URL (``file_access: check_file_info``):
+        ``files.info`` has it. Files that are only listed have none to be had."""
+        if file.details.get("file_access") != "check_file_info" or not file.details.get("id"):
+            raise PermanentError(_no_link_reason(file.details), code="no_file_url")
+        response = await calling_slack(self.client.files_info(file=str(file.details["id"])))
+        info = response.get("file")
+        return info if isinstance(info, Mapping) else {}
+
     async def download(self, url: str, size: int = 0) -> bytes:
-        """Fetch a file shared in Slack; it needs the bot token, else Slack sends a login page."""
+        """Fetch a file shared in Slack; it needs the bot token, else Slack sends a login page.
+
+        The token goes only to ``file_hosts``; aiohttp drops it on a redirect elsewhere."""
         if size > MAX_FILE_BYTES:
             raise PermanentError("the file is too large to forward", code="too_big")
+        target = _parsed(url)
+        if target is None or not self.file_hosts.allows(target):
+            raise PermanentError("the file is not hosted by Slack, so the bot did not fetch it",
+                                 code="foreign_host")
         headers = {"Authorization": f"Bearer {self.client.token}"}
         try:
-            async with self._http.get(url, headers=headers) as response:
+            async with self._http.get(target, headers=headers) as response:
                 if response.status == 429 or response.status >= 500:
                     raise RetryableError(f"Slack file download failed (HTTP {response.status})",
                                          code=f"http_{response.status}")
@@ -125,3 +162,20 @@ class SlackWorkspace:
                 return await response.read()
         except aiohttp.ClientError as exc:
             raise RetryableError("could not reach Slack to fetch a file", code="network") from exc
+
+
+def _parsed(url: str) -> URL | None:
+    try:
+        return URL(url)
+    except ValueError:
+        return None
+
+
+def _no_link_reason(file: Mapping[str, Any]) -> str:
+    if file.get("mode") == "tombstone":
+        return "the file was deleted in Slack"
+    if file.get("mode") == "hidden_by_limit":
+        return "the file is hidden by the Slack plan's history limit"
+    if file.get("file_access") == "access_denied":
+        return "Slack denied the bot access to the file"
+    return "Slack gave no link to download the file"

@@ -107,6 +107,10 @@ class FakeSlackAPI(FakeServer):
         """Register a file an event can point at; its ``url_private*`` serve ``content``."""
         return self.files.register(file_id, content, name=name, mimetype=mimetype)
 
+    def add_connect_file(self, file_id: str) -> Args:
+        """A Slack Connect file as an event shows it (``check_file_info``, no URL)."""
+        return self.files.connect_stub(file_id)
+
     @property
     def uploads(self) -> list[Args]:
         return self.files.uploads

@@ -4,7 +4,8 @@ slack_sdk's ``files_upload_v2`` makes three requests: ``files.getUploadURLExtern
 (arguments in the query string), a bare POST of the raw bytes to the returned
 ``upload_url`` (no Authorization header, no Content-Type from slack_sdk, so aiohttp sends
 ``application/octet-stream``), then ``files.completeUploadExternal`` whose ``files`` argument
-is a JSON string in the query string.
+is a JSON string in the query string. ``files.info`` answers ``{"ok", "file", "comments",
+"response_metadata"}`` or the ``file_not_found`` error.
 """
 
 from __future__ import annotations
@@ -131,9 +132,20 @@ class SlackFiles:
         shared["channels"] = channels
         return shared
 
+    def connect_stub(self, file_id: str) -> Args:
+        """How a file shared from a Slack Connect organization appears in a message event:
+        no name, no URL, only ``file_access: check_file_info`` (the bot must ask
+        ``files.info``). The file need not be registered: ``files.info`` then answers
+        ``file_not_found``."""
+        return {"id": file_id, "mode": "file_access", "file_access": "check_file_info",
+                "created": 0, "timestamp": 0, "user": "", "editable": False, "size": 0,
+                "filetype": "", "is_external": False}
+
     async def _info(self, args: Args) -> web.StreamResponse:
         found = self.files.get(str(args.get("file", "")))
-        return ok(file=found) if found is not None else error("file_not_found")
+        if found is None:
+            return error("file_not_found")
+        return ok(file=found, comments=[], response_metadata={"next_cursor": ""})
 
     # -- private downloads -----------------------------------------------------------------
 

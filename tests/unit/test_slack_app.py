@@ -8,7 +8,7 @@ import hmac
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -51,7 +51,8 @@ class RecordingBridge:
         self.messages.append(message)
         return False
 
-    async def on_operator_edit(self, slack_channel: str, ts: str, text: str) -> None:
+    async def on_operator_edit(self, slack_channel: str, ts: str, text: str,
+                               rich_text: Sequence[Mapping[str, Any]] = ()) -> None:
         self.edits.append((slack_channel, ts, text))
 
     async def on_operator_delete(self, slack_channel: str, ts: str) -> None:

@@ -26,6 +26,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "conversations.replies": {"channels:history", "groups:history"},
     "files.getUploadURLExternal": {"files:write"},
     "files.completeUploadExternal": {"files:write"},
+    "files.info": {"files:read"},
     "reactions.add": {"reactions:write"},
     "users.info": {"users:read"},
     "views.open": set(),
