@@ -8,8 +8,10 @@ from dataclasses import replace
 from typing import TypeVar
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import AuthenticationError, NoPermissionError, RedisError, ResponseError
 
+from bot import loggers
+from bot.errors import StorageError
 from bot.models import (
     Conversation,
     ConversationKey,
@@ -27,7 +29,6 @@ from storage.redis_client import COMMAND_TIMEOUT, DeadlineRedis
 from storage.redis_desk import RedisDeskMixin
 from storage.redis_documents import decoded, ms
 from storage.redis_extras import RedisExtrasMixin
-from storage.redis_writes import Writes
 from storage.redis_scripts import (
     CONV,
     CONV_BY_KEY,
@@ -40,6 +41,7 @@ from storage.redis_scripts import (
     MSGS,
     SEEN,
 )
+from storage.redis_writes import Writes
 
 # The scripts of both modules, registered once per store: each then runs by its SHA.
 SCRIPTS = (outbox_lua.COMMIT, outbox_lua.CLAIM, outbox_lua.COMPLETE, outbox_lua.RETRY,
@@ -66,6 +68,33 @@ def _with_ts(msg: Message | None, slack_ts: str) -> Message | None:
     return msg if msg is not None and msg.slack_ts == slack_ts else None
 
 
+async def _check_access(client: Redis) -> None:
+    """Refuse at start what no retry mends: a missing or refused password, a user without
+    the rights the store needs, a database Redis does not have. An unreachable Redis is
+    only logged: the process serves, ``/healthz`` says 503, until Redis answers."""
+    account = client.connection_pool.connection_kwargs
+    try:
+        await client.ping()
+    except AuthenticationError:
+        raise StorageError(_refusal(has_password=bool(account.get("password")))) from None
+    except NoPermissionError as exc:
+        raise StorageError(f"STORAGE_URL: the Redis user may not run what the bot needs "
+                           f"({exc})") from None
+    except ResponseError as exc:  # SELECT of a database past the server's `databases`
+        raise StorageError(f"STORAGE_URL: Redis refused database {account.get('db', 0)} "
+                           f"({exc})") from None
+    except (RedisError, OSError) as exc:
+        loggers.storage.warning("Redis does not answer yet (%s); /healthz answers 503 "
+                                "until it does", exc)
+
+
+def _refusal(*, has_password: bool) -> str:
+    if has_password:
+        return "STORAGE_URL: Redis refused the user name or password in the URL"
+    return ("STORAGE_URL: Redis asks for a password and the URL has none "
+            "(redis://:PASSWORD@host:port/db, or redis://USER:PASSWORD@… for an ACL user)")
+
+
 class RedisStorage(RedisDeskMixin, RedisExtrasMixin, BaseStorage):
     def __init__(self, *, redis: Redis, prefix: str = "bot") -> None:
         super().__init__()
@@ -82,6 +111,11 @@ class RedisStorage(RedisDeskMixin, RedisExtrasMixin, BaseStorage):
         # Were the cap reached, a command would raise ConnectionError: the webhook answers
         # 500 (Telegram sends the update again) and an outbox job is retried.
         client = DeadlineRedis.connect(url, timeout=timeout, max_connections=MAX_CONNECTIONS)
+        try:
+            await _check_access(client)
+        except StorageError:
+            await client.aclose()
+            raise
         return cls(redis=client, prefix=prefix)
 
     async def ping(self) -> bool:

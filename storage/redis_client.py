@@ -27,12 +27,18 @@ from typing import Any, TypeVar, cast
 
 from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.client import Pipeline
-from redis.asyncio.connection import Connection
+from redis.asyncio.connection import (
+    AbstractConnection,
+    Connection,
+    SSLConnection,
+    UnixDomainSocketConnection,
+)
 from redis.connection import HiredisRespSerializer
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.utils import HIREDIS_AVAILABLE
 
+from storage.redis_url import redis_options
 from storage.turns import Follower, Turn, settle
 
 COMMAND_TIMEOUT = 5.0
@@ -88,14 +94,33 @@ class Deadlines:
             self._timer = loop.call_later(self.timeout / TICKS_PER_TIMEOUT, self._tick)
 
 
-class HiredisPackedConnection(Connection):
-    """A TCP connection whose commands hiredis packs (the same bytes, in C)."""
+class StoreConnection(AbstractConnection):
+    """Packs commands with hiredis (the same bytes, in C), over any transport."""
 
-    _serializer = HiredisRespSerializer()
+    _serializer = HiredisRespSerializer() if HIREDIS_AVAILABLE else None
 
     def pack_command(self, *args: Any) -> list[bytes]:
+        if self._serializer is None:
+            return super().pack_command(*args)
         packed: list[bytes] = self._serializer.pack(*args)
         return packed
+
+
+class HiredisPackedConnection(StoreConnection, Connection):
+    """A TCP connection (``redis://``)."""
+
+
+class StoreSSLConnection(StoreConnection, SSLConnection):
+    """A TLS connection (``rediss://``)."""
+
+
+class StoreUnixConnection(StoreConnection, UnixDomainSocketConnection):
+    """A unix socket connection (``unix://``)."""
+
+
+STORE_CONNECTIONS: dict[type[AbstractConnection], type[StoreConnection]] = {
+    Connection: HiredisPackedConnection, SSLConnection: StoreSSLConnection,
+    UnixDomainSocketConnection: StoreUnixConnection}
 
 
 class DeadlineRedis(Redis):
@@ -111,12 +136,14 @@ class DeadlineRedis(Redis):
     @classmethod
     def connect(cls, url: str, *, timeout: float = COMMAND_TIMEOUT,
                 max_connections: int) -> DeadlineRedis:
+        """:raises ValueError: the URL is not one :func:`redis_options` takes"""
+        options = redis_options(url)
+        options["connection_class"] = STORE_CONNECTIONS[
+            options.get("connection_class", Connection)]
         # socket_timeout=None: no per-command timers; the deadlines replace them.
-        # A unix:// or rediss:// URL picks its own connection class (packed in Python).
-        packed = {"connection_class": HiredisPackedConnection} if HIREDIS_AVAILABLE else {}
-        pool = ConnectionPool.from_url(url, decode_responses=True, socket_timeout=None,
-                                       socket_connect_timeout=CONNECT_TIMEOUT,
-                                       max_connections=max_connections, **packed)
+        pool = ConnectionPool(**options, decode_responses=True, socket_timeout=None,
+                              socket_connect_timeout=CONNECT_TIMEOUT,
+                              max_connections=max_connections)
         client = cast(DeadlineRedis, cls.from_pool(pool))
         client.deadlines.timeout = timeout
         return client
