@@ -17,6 +17,11 @@ And the commands the process issues in one event-loop turn go to Redis in one ro
 (:meth:`DeadlineRedis.execute_command`): redis-py spends some 70 µs of client CPU on a
 command whatever it is (a pooled connection, retry and observability wrappers, a socket
 write, a reply future), and a relayed reply sends about six, from three or four tasks.
+
+A pooled connection that Redis closed while it idled (a restart) fails the next command
+sent on it; that command is sent again at once on a new connection, within its deadline,
+when the failure shows Redis never answered it (:class:`CommandNeverRan`), so a restart
+costs no request an error.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from redis.asyncio.connection import (
     SSLConnection,
     UnixDomainSocketConnection,
 )
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.connection import HiredisRespSerializer
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -94,16 +101,52 @@ class Deadlines:
             self._timer = loop.call_later(self.timeout / TICKS_PER_TIMEOUT, self._tick)
 
 
+class CommandNeverRan(RedisConnectionError):
+    """The connection failed before Redis answered anything of what was sent on it: it was
+    already closed when the command was written, or closed before any reply came back."""
+
+
+# Once, at once: a restart leaves every pooled connection dead, and the new one it opens is
+# live; a second failure is an outage, which the deadline and the caller's retries handle.
+RETRY_NEVER_RAN = Retry(NoBackoff(), 1, supported_errors=(CommandNeverRan,))
+
+
+def _never_ran(exc: RedisConnectionError) -> RedisConnectionError:
+    # Only the bare class means a lost connection: its subclasses are answers from Redis
+    # (a refused password, LOADING), which a second try would only get again.
+    return CommandNeverRan(*exc.args) if type(exc) is RedisConnectionError else exc
+
+
 class StoreConnection(AbstractConnection):
-    """Packs commands with hiredis (the same bytes, in C), over any transport."""
+    """Packs commands with hiredis (the same bytes, in C), and raises
+    :class:`CommandNeverRan` for a connection lost before the first reply to a send."""
 
     _serializer = HiredisRespSerializer() if HIREDIS_AVAILABLE else None
+    _awaiting_reply = False
 
     def pack_command(self, *args: Any) -> list[bytes]:
         if self._serializer is None:
             return super().pack_command(*args)
         packed: list[bytes] = self._serializer.pack(*args)
         return packed
+
+    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        try:
+            await super().send_packed_command(command, check_health)
+        except RedisConnectionError as exc:
+            raise _never_ran(exc) from exc
+        # Set after the send: connecting reads the handshake's replies inside it.
+        self._awaiting_reply = True
+
+    async def read_response(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().read_response(*args, **kwargs)
+        except RedisConnectionError as exc:
+            if self._awaiting_reply:
+                raise _never_ran(exc) from exc
+            raise
+        finally:
+            self._awaiting_reply = False
 
 
 class HiredisPackedConnection(StoreConnection, Connection):
@@ -143,7 +186,7 @@ class DeadlineRedis(Redis):
         # socket_timeout=None: no per-command timers; the deadlines replace them.
         pool = ConnectionPool(**options, decode_responses=True, socket_timeout=None,
                               socket_connect_timeout=CONNECT_TIMEOUT,
-                              max_connections=max_connections)
+                              max_connections=max_connections, retry=RETRY_NEVER_RAN)
         client = cast(DeadlineRedis, cls.from_pool(pool))
         client.deadlines.timeout = timeout
         return client
