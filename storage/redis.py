@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TypeVar
@@ -70,8 +71,9 @@ def _with_ts(msg: Message | None, slack_ts: str) -> Message | None:
 
 async def _check_access(client: Redis) -> None:
     """Refuse at start what no retry mends: a missing or refused password, a user without
-    the rights the store needs, a database Redis does not have. An unreachable Redis is
-    only logged: the process serves, ``/healthz`` says 503, until Redis answers."""
+    the rights the store needs, a database Redis does not have, a TLS certificate that
+    cannot be verified. An unreachable Redis is only logged: the process serves,
+    ``/healthz`` says 503, until Redis answers."""
     account = client.connection_pool.connection_kwargs
     try:
         await client.ping()
@@ -81,11 +83,21 @@ async def _check_access(client: Redis) -> None:
         raise StorageError(f"STORAGE_URL: the Redis user may not run what the bot needs "
                            f"({exc})") from None
     except ResponseError as exc:  # SELECT of a database past the server's `databases`
-        raise StorageError(f"STORAGE_URL: Redis refused database {account.get('db', 0)} "
-                           f"({exc})") from None
+        raise StorageError(f"STORAGE_URL: Redis refused the connection to database "
+                           f"{account.get('db', 0)}: {exc}") from None
     except (RedisError, OSError) as exc:
+        if (untrusted := _untrusted_certificate(exc)) is not None:
+            raise StorageError(f"STORAGE_URL: Redis' TLS certificate cannot be trusted "
+                               f"({untrusted.verify_message}); name the CA that signed "
+                               "it with ?ssl_ca_certs=/path/to/ca.pem") from None
         loggers.storage.warning("Redis does not answer yet (%s); /healthz answers 503 "
                                 "until it does", exc)
+
+
+def _untrusted_certificate(exc: BaseException | None) -> ssl.SSLCertVerificationError | None:
+    while exc is not None and not isinstance(exc, ssl.SSLCertVerificationError):
+        exc = exc.__context__  # redis-py raises its own error in the handler of ssl's
+    return exc
 
 
 def _refusal(*, has_password: bool) -> str:

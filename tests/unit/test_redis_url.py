@@ -3,6 +3,8 @@ password and ACL user, a unix socket, TLS; and what it cannot mean is refused.""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +18,7 @@ from bot.models import NewJob
 from storage import create_storage
 from storage.redis import RedisStorage
 from storage.redis_client import DeadlineRedis, StoreConnection
-from tests.support.redis_server import RedisProcess
+from tests.support.redis_server import RedisProcess, free_port
 
 PASSWORD = "pa:ss@w/rd"  # characters a URL must escape
 QUOTED = "pa%3Ass%40w%2Frd"
@@ -127,3 +129,47 @@ def test_a_rediss_url_makes_tls_connections() -> None:
     assert issubclass(pool.connection_class, StoreConnection)  # packed by hiredis, retried
     assert pool.connection_kwargs["db"] == 5
     assert pool.connection_kwargs["ssl_cert_reqs"] == "required"
+
+
+@pytest.fixture
+def tls_redis(own_redis: Callable[..., RedisProcess], tmp_path: Path) -> tuple[int, Path, int]:
+    """A redis-server with a TLS port and a self-signed certificate for 127.0.0.1:
+    (its plain port, the certificate, its TLS port)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("no openssl binary to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    tls_port = free_port()
+    try:
+        server = own_redis("--tls-port", str(tls_port), "--tls-cert-file", str(cert),
+                           "--tls-key-file", str(key), "--tls-ca-cert-file", str(cert),
+                           "--tls-auth-clients", "no")
+    except RuntimeError:
+        pytest.skip("this redis-server was built without TLS")
+    return server.port, cert, tls_port
+
+
+async def test_a_rediss_url_reaches_redis_over_tls(tls_redis: tuple[int, Path, int]) -> None:
+    plain_port, cert, tls_port = tls_redis
+    store = await RedisStorage.from_url(
+        f"rediss://127.0.0.1:{tls_port}/4?ssl_cert_reqs=required&ssl_ca_certs={cert}",
+        prefix="tls")
+    try:
+        await _write_some(store)
+    finally:
+        await store.close()
+    direct = Redis(port=plain_port, db=4, decode_responses=True)
+    try:
+        assert len(await _keys(direct, "tls")) >= 2
+    finally:
+        await direct.aclose()
+
+
+async def test_a_certificate_that_cannot_be_verified_is_a_clear_error_at_start(
+        tls_redis: tuple[int, Path, int]) -> None:
+    _, _, tls_port = tls_redis
+    with pytest.raises(StorageError, match="certificate cannot be trusted.*ssl_ca_certs"):
+        await create_storage(f"rediss://127.0.0.1:{tls_port}/0")
