@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -11,7 +12,6 @@ from typing import TypeVar
 from redis.asyncio import Redis
 from redis.exceptions import AuthenticationError, NoPermissionError, RedisError, ResponseError
 
-from bot import loggers
 from bot.errors import StorageError
 from bot.models import (
     Conversation,
@@ -90,7 +90,7 @@ async def _check_access(client: Redis) -> None:
             raise StorageError(f"STORAGE_URL: Redis' TLS certificate cannot be trusted "
                                f"({untrusted.verify_message}); name the CA that signed "
                                "it with ?ssl_ca_certs=/path/to/ca.pem") from None
-        loggers.storage.warning("Redis does not answer yet (%s); /healthz answers 503 "
+        logging.getLogger("bot.storage").warning("Redis does not answer yet (%s); /healthz answers 503 "
                                 "until it does", exc)
 
 
