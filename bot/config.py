@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 from bot.errors import ConfigError
 from bot.rendering import LANGUAGES
+from storage.redis_url import SCHEMES as REDIS_SCHEMES
+from storage.redis_url import masked, redis_options
 
 T = TypeVar("T")
 CRM_KINDS = ("builtin", "webhook")
@@ -27,6 +29,13 @@ class Secret(str):
 
     def __repr__(self) -> str:
         return "Secret('***')" if self else "Secret('')"
+
+
+class StorageUrl(str):
+    """``STORAGE_URL``, whose repr shows where the store is but not its password."""
+
+    def __repr__(self) -> str:
+        return f"StorageUrl({masked(self)!r})"
 
 
 @dataclass(frozen=True)
@@ -77,7 +86,7 @@ class Settings:
     crm: CrmSettings = field(default_factory=CrmSettings)
     host: str = "0.0.0.0"
     port: int = 8080
-    storage_url: str = "sqlite:///data/bot.sqlite3"
+    storage_url: str = StorageUrl("sqlite:///data/bot.sqlite3")
     sqlite_create: bool = False
     default_language: str = "en"
     log_level: str = "INFO"
@@ -94,7 +103,8 @@ class Settings:
             telegram=_telegram(reader), slack=_slack(reader), crm=_crm(reader),
             host=reader.convert("HOST", "0.0.0.0", _host),
             port=reader.convert("PORT", 8080, _port),
-            storage_url=reader.convert("STORAGE_URL", "sqlite:///data/bot.sqlite3", _storage_url),
+            storage_url=reader.convert("STORAGE_URL", StorageUrl("sqlite:///data/bot.sqlite3"),
+                                       _storage_url),
             sqlite_create=reader.convert("SQLITE_CREATE", False, _flag),
             default_language=reader.convert("DEFAULT_LANGUAGE", "en", _language),
             log_level=reader.convert("LOG_LEVEL", "INFO", _log_level),
@@ -201,10 +211,19 @@ def _flag(raw: str) -> bool:
     raise ValueError(f"{raw!r} is not one of 1, 0, true, false, yes, no, on, off")
 
 
-def _storage_url(raw: str) -> str:
-    if not raw.startswith(("sqlite:///", "redis://", "rediss://", "unix://")):
-        raise ValueError(f"{raw!r} must start with sqlite:/// or redis://")
-    return raw
+def _storage_url(raw: str) -> StorageUrl:
+    """The problems name the part of the URL that is wrong, never the URL (its password)."""
+    scheme, separator, _ = raw.partition("://")
+    if scheme in REDIS_SCHEMES:
+        redis_options(raw)
+    elif scheme == "sqlite":
+        if not raw.startswith("sqlite:///"):
+            raise ValueError("a SQLite URL is sqlite:/// then the file's path")
+    else:
+        known = f"scheme {scheme!r}" if separator else "URL with no scheme"
+        raise ValueError(f"unknown {known}: use sqlite:///path, redis://host:port/db, "
+                         "rediss://host:port/db or unix:///path/to/redis.sock?db=N")
+    return StorageUrl(raw)
 
 
 def _log_level(raw: str) -> str:

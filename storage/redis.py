@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
+import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TypeVar
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import AuthenticationError, NoPermissionError, RedisError, ResponseError
 
+from bot.errors import StorageError
 from bot.models import (
     Conversation,
     ConversationKey,
@@ -27,7 +30,6 @@ from storage.redis_client import COMMAND_TIMEOUT, DeadlineRedis
 from storage.redis_desk import RedisDeskMixin
 from storage.redis_documents import decoded, ms
 from storage.redis_extras import RedisExtrasMixin
-from storage.redis_writes import Writes
 from storage.redis_scripts import (
     CONV,
     CONV_BY_KEY,
@@ -41,6 +43,7 @@ from storage.redis_scripts import (
     MSGS,
     SEEN,
 )
+from storage.redis_writes import Writes
 
 # The scripts of both modules, registered once per store: each then runs by its SHA.
 SCRIPTS = (outbox_lua.COMMIT, outbox_lua.CLAIM, outbox_lua.COMPLETE, outbox_lua.RETRY,
@@ -73,6 +76,44 @@ def _posted_at(msg: Message | None, conv: Conversation | None, slack_channel: st
     return msg if channel == slack_channel else None
 
 
+async def _check_access(client: Redis) -> None:
+    """Refuse at start what no retry mends: a missing or refused password, a user without
+    the rights the store needs, a database Redis does not have, a TLS certificate that
+    cannot be verified. An unreachable Redis is only logged: the process serves,
+    ``/healthz`` says 503, until Redis answers."""
+    account = client.connection_pool.connection_kwargs
+    try:
+        await client.ping()
+    except AuthenticationError:
+        raise StorageError(_refusal(has_password=bool(account.get("password")))) from None
+    except NoPermissionError as exc:
+        raise StorageError(f"the Redis user may not run what the bot needs "
+                           f"({exc})") from None
+    except ResponseError as exc:  # SELECT of a database past the server's `databases`
+        raise StorageError(f"Redis refused the connection to database "
+                           f"{account.get('db', 0)}: {exc}") from None
+    except (RedisError, OSError) as exc:
+        if (untrusted := _untrusted_certificate(exc)) is not None:
+            raise StorageError(f"Redis' TLS certificate cannot be trusted "
+                               f"({untrusted.verify_message}); name the CA that signed "
+                               "it with ?ssl_ca_certs=/path/to/ca.pem") from None
+        logging.getLogger("bot.storage").warning("Redis does not answer yet (%s); /healthz answers 503 "
+                                "until it does", exc)
+
+
+def _untrusted_certificate(exc: BaseException | None) -> ssl.SSLCertVerificationError | None:
+    while exc is not None and not isinstance(exc, ssl.SSLCertVerificationError):
+        exc = exc.__context__  # redis-py raises its own error in the handler of ssl's
+    return exc
+
+
+def _refusal(*, has_password: bool) -> str:
+    if has_password:
+        return "Redis refused the user name or password in the URL"
+    return ("Redis asks for a password and the URL has none "
+            "(redis://:PASSWORD@host:port/db, or redis://USER:PASSWORD@… for an ACL user)")
+
+
 class RedisStorage(RedisDeskMixin, RedisExtrasMixin, BaseStorage):
     def __init__(self, *, redis: Redis, prefix: str = "bot") -> None:
         super().__init__()
@@ -89,6 +130,11 @@ class RedisStorage(RedisDeskMixin, RedisExtrasMixin, BaseStorage):
         # Were the cap reached, a command would raise ConnectionError: the webhook answers
         # 500 (Telegram sends the update again) and an outbox job is retried.
         client = DeadlineRedis.connect(url, timeout=timeout, max_connections=MAX_CONNECTIONS)
+        try:
+            await _check_access(client)
+        except StorageError:
+            await client.aclose()
+            raise
         return cls(redis=client, prefix=prefix)
 
     async def ping(self) -> bool:

@@ -17,6 +17,11 @@ And the commands the process issues in one event-loop turn go to Redis in one ro
 (:meth:`DeadlineRedis.execute_command`): redis-py spends some 70 µs of client CPU on a
 command whatever it is (a pooled connection, retry and observability wrappers, a socket
 write, a reply future), and a relayed reply sends about six, from three or four tasks.
+
+A pooled connection that Redis closed while it idled (a restart) fails the next command
+sent on it; that command is sent again at once on a new connection, within its deadline,
+when the failure shows Redis never answered it (:class:`CommandNeverRan`), so a restart
+costs no request an error.
 """
 
 from __future__ import annotations
@@ -27,12 +32,20 @@ from typing import Any, TypeVar, cast
 
 from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.client import Pipeline
-from redis.asyncio.connection import Connection
+from redis.asyncio.connection import (
+    AbstractConnection,
+    Connection,
+    SSLConnection,
+    UnixDomainSocketConnection,
+)
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.connection import HiredisRespSerializer
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.utils import HIREDIS_AVAILABLE
 
+from storage.redis_url import redis_options
 from storage.turns import Follower, Turn, settle
 
 COMMAND_TIMEOUT = 5.0
@@ -88,14 +101,69 @@ class Deadlines:
             self._timer = loop.call_later(self.timeout / TICKS_PER_TIMEOUT, self._tick)
 
 
-class HiredisPackedConnection(Connection):
-    """A TCP connection whose commands hiredis packs (the same bytes, in C)."""
+class CommandNeverRan(RedisConnectionError):
+    """The connection failed before Redis answered anything of what was sent on it: it was
+    already closed when the command was written, or closed before any reply came back."""
 
-    _serializer = HiredisRespSerializer()
+
+# Once, at once: a restart leaves every pooled connection dead, and the new one it opens is
+# live; a second failure is an outage, which the deadline and the caller's retries handle.
+RETRY_NEVER_RAN = Retry(NoBackoff(), 1, supported_errors=(CommandNeverRan,))
+
+
+def _never_ran(exc: RedisConnectionError) -> RedisConnectionError:
+    # Only the bare class means a lost connection: its subclasses are answers from Redis
+    # (a refused password, LOADING), which a second try would only get again.
+    return CommandNeverRan(*exc.args) if type(exc) is RedisConnectionError else exc
+
+
+class StoreConnection(AbstractConnection):
+    """Packs commands with hiredis (the same bytes, in C), and raises
+    :class:`CommandNeverRan` for a connection lost before the first reply to a send."""
+
+    _serializer = HiredisRespSerializer() if HIREDIS_AVAILABLE else None
+    _awaiting_reply = False
 
     def pack_command(self, *args: Any) -> list[bytes]:
+        if self._serializer is None:
+            return super().pack_command(*args)
         packed: list[bytes] = self._serializer.pack(*args)
         return packed
+
+    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        try:
+            await super().send_packed_command(command, check_health)
+        except RedisConnectionError as exc:
+            raise _never_ran(exc) from exc
+        # Set after the send: connecting reads the handshake's replies inside it.
+        self._awaiting_reply = True
+
+    async def read_response(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().read_response(*args, **kwargs)
+        except RedisConnectionError as exc:
+            if self._awaiting_reply:
+                raise _never_ran(exc) from exc
+            raise
+        finally:
+            self._awaiting_reply = False
+
+
+class HiredisPackedConnection(StoreConnection, Connection):
+    """A TCP connection (``redis://``)."""
+
+
+class StoreSSLConnection(StoreConnection, SSLConnection):
+    """A TLS connection (``rediss://``)."""
+
+
+class StoreUnixConnection(StoreConnection, UnixDomainSocketConnection):
+    """A unix socket connection (``unix://``)."""
+
+
+STORE_CONNECTIONS: dict[type[AbstractConnection], type[StoreConnection]] = {
+    Connection: HiredisPackedConnection, SSLConnection: StoreSSLConnection,
+    UnixDomainSocketConnection: StoreUnixConnection}
 
 
 class DeadlineRedis(Redis):
@@ -111,12 +179,14 @@ class DeadlineRedis(Redis):
     @classmethod
     def connect(cls, url: str, *, timeout: float = COMMAND_TIMEOUT,
                 max_connections: int) -> DeadlineRedis:
+        """:raises ValueError: the URL is not one :func:`redis_options` takes"""
+        options = redis_options(url)
+        options["connection_class"] = STORE_CONNECTIONS[
+            options.get("connection_class", Connection)]
         # socket_timeout=None: no per-command timers; the deadlines replace them.
-        # A unix:// or rediss:// URL picks its own connection class (packed in Python).
-        packed = {"connection_class": HiredisPackedConnection} if HIREDIS_AVAILABLE else {}
-        pool = ConnectionPool.from_url(url, decode_responses=True, socket_timeout=None,
-                                       socket_connect_timeout=CONNECT_TIMEOUT,
-                                       max_connections=max_connections, **packed)
+        pool = ConnectionPool(**options, decode_responses=True, socket_timeout=None,
+                              socket_connect_timeout=CONNECT_TIMEOUT,
+                              max_connections=max_connections, retry=RETRY_NEVER_RAN)
         client = cast(DeadlineRedis, cls.from_pool(pool))
         client.deadlines.timeout = timeout
         return client

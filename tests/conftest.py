@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from storage.base import BaseStorage
-from tests.support.redis_server import NO_REDIS, redis_url
+from tests.support.redis_server import NO_REDIS, RedisProcess, redis_url
 
 
 @pytest.fixture(scope="session")
@@ -21,6 +22,27 @@ def redis_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 pytest.fail(f"REQUIRE_REDIS=1 but {NO_REDIS}")
             pytest.skip(NO_REDIS)
         yield url
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[Callable[..., RedisProcess]]:
+    """Starts redis-servers of the test's own, with the given options; stops them after."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail(f"REQUIRE_REDIS=1 but {NO_REDIS}")
+        pytest.skip(NO_REDIS)
+    started: list[RedisProcess] = []
+
+    def start(*options: str) -> RedisProcess:
+        server = RedisProcess(binary, tmp_path, *options)
+        server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
 
 
 @pytest.fixture

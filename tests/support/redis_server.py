@@ -28,7 +28,7 @@ def _wait_until_up(port: int, proc: subprocess.Popen[bytes]) -> None:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2) as sock:
                 sock.sendall(b"PING\r\n")
-                if sock.recv(16).startswith(b"+PONG"):
+                if sock.recv(16).startswith((b"+PONG", b"-NOAUTH")):  # up, with a password
                     return
         except OSError:
             time.sleep(0.05)
@@ -55,3 +55,28 @@ def redis_url(workdir: Path) -> Iterator[str | None]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+class RedisProcess:
+    """A redis-server of the test's own, for what the shared one cannot show: a password,
+    a unix socket, a restart. ``options`` are redis-server's command-line options."""
+
+    def __init__(self, binary: str, workdir: Path, *options: str) -> None:
+        self.port = free_port()
+        self.args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                     "--dir", str(workdir), *options]
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        _wait_until_up(self.port, self.proc)
+
+    def stop(self, signal: int = 15) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal)
+            self.proc.wait(timeout=10)

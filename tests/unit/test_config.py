@@ -76,6 +76,50 @@ def test_misconfiguration_exits_2_with_one_message_and_no_traceback(tmp_path) ->
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.parametrize(("url", "says"), [
+    ("redis://:hunter2@redis.internal:63x9/0", "port"),
+    ("redis://:hunter2@redis.internal/db3", "database number"),
+    ("redis://:hunter2@redis.internal/3?db=4", "given twice"),
+    ("redis://:hunter2@redis.internal/0?db=-1", "database number"),
+    ("redis://:hunter2@redis.internal/0?timeout=3", "unknown option"),
+    ("rediss://:hunter2@redis.internal/0?ssl_cert_reqs=maybe", "ssl_cert_reqs"),
+    ("unix://:hunter2@var/run/redis.sock", "socket file"),
+    ("mysql://root:hunter2@db.internal/bot", "unknown scheme"),
+])
+def test_a_storage_url_that_cannot_be_followed_is_refused_without_its_password(
+        url: str, says: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"STORAGE_URL": url})
+    [problem] = caught.value.problems
+    assert problem.startswith("STORAGE_URL:") and says in problem
+    assert "hunter2" not in problem
+
+
+@pytest.mark.parametrize("url", [
+    "redis://127.0.0.1:6379/3", "redis://desk:pw@redis.internal?db=3",
+    "rediss://:pw@redis.internal:6380/1?ssl_cert_reqs=required",
+    "unix:///run/redis/redis.sock?db=2", "unix://:pw@/run/redis/redis.sock",
+])
+def test_every_form_of_redis_url_is_taken(url: str) -> None:
+    assert Settings.from_env({"STORAGE_URL": url}).storage_url == url
+
+
+def test_the_storage_password_never_shows_in_repr() -> None:
+    s = Settings.from_env({"STORAGE_URL": "redis://desk:hunter2@redis.internal:6379/3"})
+    assert "hunter2" not in repr(s) and "redis://desk:***@redis.internal:6379/3" in repr(s)
+
+
+def test_a_bad_storage_url_is_one_more_line_of_the_exit_2_message(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = {"PATH": "/usr/bin:/bin", "PORT": "x",
+           "STORAGE_URL": "redis://:hunter2@redis.internal/db3"}
+    proc = subprocess.run([sys.executable, "-m", "bot"], cwd=str(tmp_path),
+                          env={**env, "PYTHONPATH": str(_root())}, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert proc.returncode == 2
+    assert "PORT" in proc.stderr and "STORAGE_URL" in proc.stderr
+    assert "hunter2" not in proc.stderr and "Traceback" not in proc.stderr
+
+
 def _root() -> str:
     return str(Path(__file__).resolve().parents[2])
 
