@@ -25,11 +25,18 @@ def _parse(body: bytes) -> object:
     return data
 
 
+def _secret_matches(given: str, secret: str) -> bool:
+    # aiohttp decodes header bytes as UTF-8 with surrogateescape; encoding back the same way
+    # gives the bytes as sent, so a non-ASCII token is one more wrong token, not a crash.
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"),
+                               secret.encode("utf-8", "surrogateescape"))
+
+
 def add_telegram_webhook(app: web.Application, *, dispatcher: Dispatcher, bot: Bot,
                          secret: str, path: str = "/telegram/webhook") -> None:
     async def telegram_webhook(request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
-        if secret and not hmac.compare_digest(given.encode(), secret.encode()):
+        if secret and not _secret_matches(given, secret):
             return web.json_response({"error": "bad secret token"}, status=401)
         try:
             update = Update.model_validate(_parse(await request.read()), context={"bot": bot})
