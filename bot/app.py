@@ -214,7 +214,7 @@ def _wire_slack(bot_app: BotApp) -> None:
     if s.socket_mode:
         bot_app.components.append(SocketModeRunner(slack_app, app_token=s.app_token))
     else:
-        add_slack_route(bot_app.web, slack_app)
+        add_slack_route(bot_app.web, slack_app, signing_secret=s.signing_secret)
 
 
 def _finish_slack(bot_app: BotApp) -> None:

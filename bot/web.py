@@ -7,14 +7,11 @@ import time
 from dataclasses import dataclass, field
 
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.errors import StorageError
 from bot.metrics import Metrics
 from storage.base import BaseStorage
-
-HEALTH = web.AppKey("health", "Health")
 
 
 @dataclass
@@ -24,29 +21,62 @@ class Health:
     channels: dict[str, bool] = field(default_factory=dict)
 
 
+HEALTH = web.AppKey("health", Health)
+
+
 # Inbound events (webhook and Slack POSTs) handled at once; the rest wait in line.
 MAX_EVENTS_IN_FLIGHT = 128
+# Time a request body has to arrive once its headers passed the route's checks. Slack gives
+# up on a request after 3 s, so a body still arriving after 5 s is no platform's delivery.
+BODY_SECONDS = 5.0
 
 
-def admission(limit: int = MAX_EVENTS_IN_FLIGHT) -> Middleware:
+class Admission:
     """Back-pressure for a burst: the store sees at most ``limit`` event handlers at a time
     (on Redis, that many connections) and the rest queue in arrival order, instead of
-    each opening its own connection until the pool refuses and the platform resends."""
-    gate = asyncio.Semaphore(limit)
+    each opening its own connection until the pool refuses and the platform resends.
 
-    @web.middleware
-    async def admit(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.method != "POST":
-            return await handler(request)  # health checks and metrics never queue
-        async with gate:
-            return await handler(request)
+    A route takes a slot only once the request has shown it is genuine: headers checked,
+    body read within ``body_seconds``, signature verified. A slow or forged request never
+    holds a slot, so it cannot make a genuine event wait.
+    """
 
-    return admit
+    def __init__(self, *, limit: int = MAX_EVENTS_IN_FLIGHT,
+                 body_seconds: float = BODY_SECONDS) -> None:
+        self._slots = asyncio.Semaphore(limit)
+        self._body_seconds = body_seconds
+
+    async def read_body(self, request: web.Request) -> bytes:
+        """The whole body, or 408 when it takes longer than ``body_seconds`` to arrive
+        (413 over the app's ``client_max_size``, as aiohttp answers)."""
+        try:
+            async with asyncio.timeout(self._body_seconds):
+                return await request.read()
+        except TimeoutError:
+            raise web.HTTPRequestTimeout(
+                text='{"error": "request body too slow"}', content_type="application/json",
+            ) from None
+
+    def slot(self) -> asyncio.Semaphore:
+        """Held while one event is handled."""
+        return self._slots
 
 
-def create_web_app(health: Health, *, max_body_bytes: int) -> web.Application:
-    app = web.Application(client_max_size=max_body_bytes, middlewares=[admission()])
+ADMISSION = web.AppKey("admission", Admission)
+
+
+def admission_of(app: web.Application) -> Admission:
+    """The app's admission; one with the defaults when the app was built without one."""
+    if ADMISSION not in app:
+        app[ADMISSION] = Admission()
+    return app[ADMISSION]
+
+
+def create_web_app(health: Health, *, max_body_bytes: int,
+                   admission: Admission | None = None) -> web.Application:
+    app = web.Application(client_max_size=max_body_bytes)
     app[HEALTH] = health
+    app[ADMISSION] = admission or Admission()
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     return app

@@ -14,6 +14,8 @@ from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
 
+from bot.web import admission_of
+
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
@@ -25,17 +27,29 @@ def _parse(body: bytes) -> object:
     return data
 
 
+def _secret_matches(given: str, secret: str) -> bool:
+    # aiohttp decodes header bytes as UTF-8 with surrogateescape; encoding back the same way
+    # gives the bytes as sent, so a non-ASCII token is one more wrong token, not a crash.
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"),
+                               secret.encode("utf-8", "surrogateescape"))
+
+
 def add_telegram_webhook(app: web.Application, *, dispatcher: Dispatcher, bot: Bot,
                          secret: str, path: str = "/telegram/webhook") -> None:
+    admission = admission_of(app)
+
     async def telegram_webhook(request: web.Request) -> web.Response:
-        given = request.headers.get(SECRET_HEADER, "")
-        if secret and not hmac.compare_digest(given.encode(), secret.encode()):
+        # The secret is checked before the body is read, and a slot is taken only for an
+        # update that passed: a stranger's request never waits for, or holds, a slot.
+        if secret and not _secret_matches(request.headers.get(SECRET_HEADER, ""), secret):
             return web.json_response({"error": "bad secret token"}, status=401)
+        body = await admission.read_body(request)
         try:
-            update = Update.model_validate(_parse(await request.read()), context={"bot": bot})
+            update = Update.model_validate(_parse(body), context={"bot": bot})
         except (ValueError, ValidationError, RecursionError):
             return web.json_response({"error": "malformed update"}, status=400)
-        await dispatcher.feed_update(bot, update)
+        async with admission.slot():
+            await dispatcher.feed_update(bot, update)
         return web.json_response({})
 
     app.router.add_post(path, telegram_webhook)

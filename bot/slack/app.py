@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+import time
 from typing import Any
 
 import aiohttp
@@ -18,6 +18,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import loggers
 from bot.errors import BridgeError, ConfigError
+from bot.slack import signature
+from bot.web import admission_of
 
 # Keys one of which every request Slack sends carries: events and interactivity have
 # ``type``, slash commands ``command``, certificate checks ``ssl_check``.
@@ -67,31 +69,34 @@ def build_slack_app(*, client: AsyncWebClient, signing_secret: str, socket_mode:
     return app
 
 
-def add_slack_route(
-    web_app: web.Application, slack_app: AsyncApp, path: str = "/slack/events"
-) -> None:
-    """Serve events, interactivity and slash commands on ``path`` (HTTP mode)."""
+def add_slack_route(web_app: web.Application, slack_app: AsyncApp, *, signing_secret: str,
+                    path: str = "/slack/events") -> None:
+    """Serve events, interactivity and slash commands on ``path`` (HTTP mode).
+
+    In order: headers that cannot be Slack's → 401 before the body is read; the body within
+    the admission's time (408 after); a body the signature does not match → 401; only then
+    does the event take an admission slot and reach bolt.
+    """
+    admission = admission_of(web_app)
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
-        if not _signature_headers_well_formed(request.headers):
-            return web.json_response({"error": "invalid request"}, status=401)
+        if not signature.plausible(request.headers, now=time.time()):
+            return _invalid_request()
+        body = await admission.read_body(request)
+        if not signature.signed(request.headers, body, secret=signing_secret):
+            return _invalid_request()
         bolt_request = await _bolt_request(request)
         if bolt_request is None:
             return web.json_response({"error": "malformed request"}, status=400)
-        return await to_aiohttp_response(await slack_app.async_dispatch(bolt_request))
+        async with admission.slot():
+            bolt_response = await slack_app.async_dispatch(bolt_request)
+        return await to_aiohttp_response(bolt_response)
 
     web_app.router.add_post(path, slack_events)
 
 
-def _signature_headers_well_formed(headers: Mapping[str, str]) -> bool:
-    # bolt's verifier calls int() on the timestamp and hmac.compare_digest() (ASCII only) on
-    # the signature without guards: a garbled header would be a 500, so answer 401 here.
-    timestamp = headers.get("X-Slack-Request-Timestamp", "0")
-    try:
-        int(timestamp)
-    except ValueError:
-        return False
-    return headers.get("X-Slack-Signature", "").isascii()
+def _invalid_request() -> web.Response:
+    return web.json_response({"error": "invalid request"}, status=401)
 
 
 async def _bolt_request(request: web.Request) -> AsyncBoltRequest | None:
@@ -160,7 +165,8 @@ class SocketModeRunner:
             web_client=self._app.client, ping_interval=self._ping_interval)
         try:
             # connect() retries forever on errors (a bad token too); bound the first wait.
-            await asyncio.wait_for(self._handler.connect_async(), self._connect_timeout)
+            await asyncio.wait_for(self._handler.connect_async(),  # type: ignore[no-untyped-call]
+                                   self._connect_timeout)
         except TimeoutError as exc:
             await self.stop()
             raise BridgeError(
@@ -174,6 +180,6 @@ class SocketModeRunner:
         client = handler.client
         tasks = [t for t in (client.message_processor, client.current_session_monitor,
                              client.message_receiver) if t is not None]
-        await handler.close_async()
+        await handler.close_async()  # type: ignore[no-untyped-call]
         # close() cancels the SDK's tasks without awaiting them; none may outlive stop().
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 
 import pytest
 
+from handlers.telegram_webhook import SECRET_HEADER
 from tests.fakes import tg_updates as tg
 from tests.scenarios.harness import CHANNEL, Desk
+from tests.support.raw_http import RawRequest
 
 
 async def test_first_message_opens_a_thread_and_later_ones_land_in_it(desk: Desk) -> None:
@@ -71,6 +75,25 @@ async def test_customer_text_pings_no_one(desk: Desk) -> None:
 async def test_wrong_or_missing_webhook_secret_is_rejected(desk: Desk) -> None:
     assert await desk.customer_sends(tg.text_message(501, "x"), secret="wrong") == 401
     assert await desk.customer_sends(tg.text_message(501, "x"), secret=None) == 401
+    assert await desk.conversation(501) is None
+
+
+@pytest.mark.parametrize("token", ["sécret".encode(), b"scenario-webhook-secret\xff"],
+                         ids=["utf-8", "not-utf-8"])
+async def test_non_ascii_webhook_secret_is_401_without_an_error(
+        desk: Desk, token: bytes, caplog: pytest.LogCaptureFixture) -> None:
+    body = json.dumps(tg.text_message(501, "x")).encode()
+    server = desk.http.server
+    request = await RawRequest.open(str(server.host), int(server.port or 0),
+                                    "/telegram/webhook", {SECRET_HEADER: token,
+                                                          "Content-Type": b"application/json"},
+                                    body=body)
+    with caplog.at_level(logging.DEBUG):
+        try:
+            assert await request.status() == 401
+        finally:
+            await request.close()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
     assert await desk.conversation(501) is None
 
 

@@ -323,6 +323,11 @@ def test_fuzz_healthz_with_odd_methods_and_headers(tmp_path: Path) -> None:
                header=st.dictionaries(st.from_regex(r"X-[A-Za-z]{1,10}", fullmatch=True),
                                       HEADER_TEXT, max_size=3))
         def odd(method: str, path: str, body: bytes, header: dict[str, str]) -> None:
+            if method == "CONNECT":
+                # The HTTP parser takes CONNECT for a protocol switch: the bytes after its
+                # headers would open the next request on a reused connection (that client's
+                # own request turning into a 400), so this one gets a connection of its own.
+                header = {**header, "Connection": "close"}
             status = runner.request(method, path, body, header)
             assert status < 500, (method, path, status)
             if method in ("GET", "HEAD") and path != "/healthz/":

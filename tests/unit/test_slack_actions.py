@@ -95,7 +95,7 @@ async def http(slack: FakeSlackAPI, desk: RecordingDesk, sqlite_storage: BaseSto
     register_action_handlers(app, desk=desk, renderer=Renderer())
     register_fallbacks(app)
     web_app = web.Application()
-    add_slack_route(web_app, app)
+    add_slack_route(web_app, app, signing_secret=SECRET)
     return await aiohttp_client(web_app)
 
 

@@ -22,9 +22,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import BridgeError, ConfigError
 from bot.models import OperatorMessage
 from bot.slack.app import SocketModeRunner, add_slack_route, build_slack_app, build_slack_client
+from bot.web import ADMISSION, Admission
 from handlers.slack_events import register_fallbacks, register_slack_handlers
 from storage.base import BaseStorage
 from tests.fakes.slack_api import FakeSlackAPI
+from tests.support.raw_http import RawRequest
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 ROOT = "1700000000.000100"
@@ -110,7 +112,7 @@ def wired_app(slack: FakeSlackAPI, bridge: RecordingBridge, storage: BaseStorage
 async def http(slack: FakeSlackAPI, bridge: RecordingBridge, sqlite_storage: BaseStorage,
                aiohttp_client: AiohttpClient) -> TestClient:
     web_app = web.Application()
-    add_slack_route(web_app, wired_app(slack, bridge, sqlite_storage))
+    add_slack_route(web_app, wired_app(slack, bridge, sqlite_storage), signing_secret=SECRET)
     return await aiohttp_client(web_app)
 
 
@@ -237,7 +239,7 @@ async def test_bad_signature_does_not_log_the_body_at_info(
     # where logging is configured first.
     with caplog.at_level(logging.INFO):
         web_app = web.Application()
-        add_slack_route(web_app, wired_app(slack, bridge, sqlite_storage))
+        add_slack_route(web_app, wired_app(slack, bridge, sqlite_storage), signing_secret=SECRET)
         post = Poster(await aiohttp_client(web_app))
         status, _ = await post.raw(json.dumps(envelope(thread_reply())).encode(),
                                    secret="not-the-secret")
@@ -275,6 +277,108 @@ async def test_malformed_signed_bodies_are_400(
 async def test_garbled_signature_headers_are_401(post: Poster, headers: dict[str, str]) -> None:
     status, _ = await post.raw(json.dumps(envelope(thread_reply())).encode(), headers=headers)
     assert status == 401
+
+
+# -- refused before the body, or for a body too slow, without taking a slot --------------------
+
+Client = TestClient[web.Request, web.Application]
+PROMPT = 3.0  # a guard on a hang: the refusals below come without waiting for any body
+
+
+def plausible_headers(**overrides: bytes | None) -> dict[str, bytes]:
+    """Headers that pass every check made without the body (the signature is a forgery)."""
+    headers = {"Content-Type": b"application/json",
+               "X-Slack-Request-Timestamp": str(int(time.time())).encode(),
+               "X-Slack-Signature": b"v0=" + b"0" * 64, **overrides}
+    return {name: value for name, value in headers.items() if value is not None}
+
+
+async def unfinished_request(http: Client, headers: dict[str, bytes]) -> RawRequest:
+    """A POST whose body is announced and never sent in full."""
+    return await RawRequest.open(str(http.server.host), int(http.server.port or 0),
+                                 "/slack/events", headers, body=b'{"type":', announced=4096)
+
+
+async def status_of(request: RawRequest) -> int:
+    try:
+        return await asyncio.wait_for(request.status(), PROMPT)
+    finally:
+        await request.close()
+
+
+def stamp(offset: int) -> bytes:
+    return str(int(time.time()) + offset).encode()
+
+
+@pytest.mark.parametrize("timestamp", [
+    None, -5 * 60 - 30, 5 * 60 + 30, b"", b"soon", "١٧٠٠٠٠٠٠٠٠".encode(),
+], ids=["missing", "stale", "future", "empty", "word", "arabic-digits"])
+async def test_a_bad_timestamp_is_401_before_the_body_is_read(
+        http: Client, bridge: RecordingBridge, timestamp: bytes | int | None) -> None:
+    # an offset from now is made into a timestamp here, not when the tests are collected
+    sent = stamp(timestamp) if isinstance(timestamp, int) else timestamp
+    request = await unfinished_request(http, plausible_headers(
+        **{"X-Slack-Request-Timestamp": sent}))
+    assert await status_of(request) == 401
+    assert bridge.attempts == 0
+
+
+@pytest.mark.parametrize("signature", [
+    None, b"", b"v0=abc", b"v1=" + b"0" * 64, b"v0=" + b"g" * 64, b"v0=" + b"0" * 65,
+], ids=["missing", "empty", "short", "other-version", "not-hex", "long"])
+async def test_a_malformed_signature_is_401_before_the_body_is_read(
+        http: Client, bridge: RecordingBridge, signature: bytes | None) -> None:
+    request = await unfinished_request(http, plausible_headers(
+        **{"X-Slack-Signature": signature}))
+    assert await status_of(request) == 401
+    assert bridge.attempts == 0
+
+
+async def limited_app(slack: FakeSlackAPI, bridge: RecordingBridge, storage: BaseStorage,
+                      aiohttp_client: AiohttpClient, admission: Admission) -> Client:
+    web_app = web.Application()
+    web_app[ADMISSION] = admission
+    add_slack_route(web_app, wired_app(slack, bridge, storage), signing_secret=SECRET)
+    return await aiohttp_client(web_app)
+
+
+async def test_a_body_slower_than_the_bound_is_408_and_holds_no_slot(
+        slack: FakeSlackAPI, bridge: RecordingBridge, sqlite_storage: BaseStorage,
+        aiohttp_client: AiohttpClient) -> None:
+    http = await limited_app(slack, bridge, sqlite_storage, aiohttp_client,
+                             Admission(limit=1, body_seconds=0.2))
+    slow = [await unfinished_request(http, plausible_headers()) for _ in range(3)]
+    assert await asyncio.gather(*(status_of(request) for request in slow)) == [408] * 3
+    async with asyncio.timeout(PROMPT):
+        assert await Poster(http).event(thread_reply()) == 200
+    assert [m.ts for m in bridge.messages] == [REPLY]
+
+
+async def test_bodies_still_arriving_hold_no_slot(
+        slack: FakeSlackAPI, bridge: RecordingBridge, sqlite_storage: BaseStorage,
+        aiohttp_client: AiohttpClient) -> None:
+    http = await limited_app(slack, bridge, sqlite_storage, aiohttp_client,
+                             Admission(limit=1, body_seconds=60))
+    slow = [await unfinished_request(http, plausible_headers()) for _ in range(3)]
+    try:
+        async with asyncio.timeout(PROMPT):
+            assert await Poster(http).event(thread_reply()) == 200
+    finally:
+        await asyncio.gather(*(request.close() for request in slow))
+    assert [m.ts for m in bridge.messages] == [REPLY]
+
+
+async def test_a_signed_event_waits_for_a_free_slot(
+        slack: FakeSlackAPI, bridge: RecordingBridge, sqlite_storage: BaseStorage,
+        aiohttp_client: AiohttpClient) -> None:
+    admission = Admission(limit=1)
+    post = Poster(await limited_app(slack, bridge, sqlite_storage, aiohttp_client, admission))
+    async with admission.slot():  # the one slot is busy with another event
+        event = asyncio.create_task(post.event(thread_reply()))
+        done, _ = await asyncio.wait({event}, timeout=0.3)
+        assert not done and bridge.attempts == 0
+    assert await asyncio.wait_for(event, PROMPT) == 200
+    assert [m.ts for m in bridge.messages] == [REPLY]
 
 
 # -- what Slack sends besides messages ----------------------------------------------------------

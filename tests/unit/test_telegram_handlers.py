@@ -1,18 +1,24 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
 from aiogram import Bot, Dispatcher
 from aiogram.dispatcher.event.bases import UNHANDLED
+from aiohttp import web
+from aiohttp.test_utils import TestClient
 
 from bot.channels.telegram import TelegramChannel, build_bot
 from bot.models import InboundMessage
+from bot.web import ADMISSION, Admission
 from handlers import setup_telegram_routers
 from handlers.telegram_customer import CustomerEvents
+from handlers.telegram_webhook import SECRET_HEADER, add_telegram_webhook
 from tests.fakes import tg_updates as tg
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.support.raw_http import RawRequest
 
 CHAT = 2002
 
@@ -140,3 +146,53 @@ def test_routers_can_be_built_more_than_once() -> None:
     # Nothing registers at import time, so two dispatchers (or two tests) never share state.
     first, second = setup_telegram_routers(), setup_telegram_routers()
     assert first is not second
+
+
+# -- the webhook route: refused before the body, or for a body too slow ------------------------
+
+Client = TestClient[web.Request, web.Application]
+PROMPT = 3.0  # a guard on a hang: these answers come without waiting for any body
+SECRET = "webhook-secret"
+
+
+@pytest.fixture
+async def webhook(dp: Dispatcher, bot: Bot,
+                  aiohttp_client: Callable[[web.Application], Awaitable[Client]]
+                  ) -> Client:
+    app = web.Application()
+    app[ADMISSION] = Admission(limit=1, body_seconds=0.2)
+    add_telegram_webhook(app, dispatcher=dp, bot=bot, secret=SECRET)
+    return await aiohttp_client(app)
+
+
+async def unfinished_update(client: Client, secret: bytes | None) -> int:
+    """The status of a POST whose body is announced and never sent in full."""
+    headers = {"Content-Type": b"application/json"}
+    if secret is not None:
+        headers[SECRET_HEADER] = secret
+    request = await RawRequest.open(str(client.server.host), int(client.server.port or 0),
+                                    "/telegram/webhook", headers, body=b'{"update_id":',
+                                    announced=4096)
+    try:
+        return await asyncio.wait_for(request.status(), PROMPT)
+    finally:
+        await request.close()
+
+
+@pytest.mark.parametrize("secret", [None, b"guess", b"webhook-secre\xff"],
+                         ids=["missing", "wrong", "non-ascii"])
+async def test_a_wrong_secret_is_401_before_the_body_is_read(
+        webhook: Client, bridge: RecordingBridge, secret: bytes | None) -> None:
+    assert await unfinished_update(webhook, secret) == 401
+    assert bridge.events == []
+
+
+async def test_a_body_slower_than_the_bound_is_408_and_holds_no_slot(
+        webhook: Client, bridge: RecordingBridge) -> None:
+    slow = [unfinished_update(webhook, SECRET.encode()) for _ in range(3)]
+    assert await asyncio.gather(*slow) == [408] * 3
+    async with asyncio.timeout(PROMPT):
+        response = await webhook.post("/telegram/webhook", json=tg.text_message(CHAT, "hi"),
+                                      headers={SECRET_HEADER: SECRET})
+    assert response.status == 200
+    assert [(kind, inbound.text) for kind, inbound in bridge.events] == [("message", "hi")]
