@@ -17,6 +17,7 @@ from bot import loggers
 from bot.app import build_app, log_disabled_parts
 from bot.config import Settings
 from bot.errors import BridgeError, ConfigError
+from bot.logging_setup import keep_bodies_out_of_logs, log_handler
 
 
 def read_environment(dotenv_path: str = ".env") -> dict[str, str]:
@@ -71,8 +72,8 @@ def run_server(settings: Settings) -> int:
 
 def main(argv: list[str]) -> int:
     settings = load_settings(read_environment())
-    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=settings.log_level, handlers=[log_handler(settings.log_format)])
+    keep_bodies_out_of_logs(settings.log_level)
     if argv[:2] == ["leads", "export"]:
         from bot.export import export_leads
 
