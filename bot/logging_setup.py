@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 from importlib.util import find_spec
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-#: slack_sdk logs every Web API request's JSON and every response at DEBUG; slack_bolt,
-#: aiogram, aiohttp and redis-py log payloads and event data there too.
+#: At DEBUG slack_sdk logs every Web API request's JSON and every response, and its Socket
+#: Mode client every frame; slack_bolt logs its response bodies. aiogram, aiohttp and
+#: redis-py are held too: nothing they log at DEBUG is needed to run the bot.
 BODY_LOGGING_LIBRARIES = ("slack_sdk", "slack_bolt", "aiogram", "aiohttp", "redis")
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from bot.lifecycle.clock import Clock
 from bot.lifecycle.retry import RetryPolicy
 
-#: Waits between tries: about 1, 2, 4 … seconds (full jitter), never more than 30.
+#: Waits between tries: 1, 2, 4 … seconds, each drawn between half and all of it, 30 at most.
 OUTAGE_BACKOFF = RetryPolicy(base=1.0, cap=30.0)
 REMIND_EVERY = 60.0
 REASON_LIMIT = 160

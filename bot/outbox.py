@@ -183,7 +183,7 @@ class Outbox:
             # The store failed while recording how the job went (handlers' own errors are
             # handled in _run): it keeps its lease, and runs again once that runs out.
             # One line, no traceback: with the store down, every job in hand ends here.
-            loggers.outbox.warning(
+            loggers.outbox.error(
                 "job %s (%s): the store failed to record its outcome (%s); it runs again "
                 "after its %gs lease", job.id, job.kind, short_reason(exc), self.lease)
 
