@@ -8,6 +8,7 @@ import asyncio
 import json
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
@@ -30,7 +31,7 @@ PRIVATE = ("Quince-order", "7781QX", "zelda.quill@example.org", "98 76 54 32", C
            "zquill", "xoxb-scenario", "xapp-1-scenario", WEBHOOK_SECRET, SIGNING_SECRET)
 
 
-async def _until(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+async def _until(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, "condition not reached in time"
@@ -57,6 +58,7 @@ async def _operator_replies(session: aiohttp.ClientSession, base: str, fake: Fak
                                  "thread_ts": thread_ts}})
     ts = str(int(time.time()))
     signature = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=ts, body=body)
+    assert signature is not None
     async with session.post(f"{base}/slack/events", data=body, headers={
             "Content-Type": "application/json", "X-Slack-Request-Timestamp": ts,
             "X-Slack-Signature": signature}) as response:
