@@ -18,6 +18,7 @@ from bot.app import BotApp, build_app, log_disabled_parts
 from bot.config import Settings
 from bot.errors import BridgeError, ConfigError
 from bot.startup import Claimed, claim, close_sockets, listen
+from bot.logging_setup import keep_bodies_out_of_logs, log_handler
 
 
 def read_environment(dotenv_path: str = ".env") -> dict[str, str]:
@@ -99,8 +100,8 @@ def run_export(settings: Settings, argv: list[str]) -> int:
 
 def main(argv: list[str]) -> int:
     settings = load_settings(read_environment())
-    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=settings.log_level, handlers=[log_handler(settings.log_format)])
+    keep_bodies_out_of_logs(settings.log_level)
     if argv[:2] == ["leads", "export"]:
         return run_export(settings, argv[2:])
     if argv:

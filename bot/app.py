@@ -244,4 +244,5 @@ def _wire_telegram(bot_app: BotApp) -> None:
     if s.webhook_url:
         add_telegram_webhook(bot_app.web, dispatcher=dispatcher, bot=bot,
                              secret=s.webhook_secret)
-    bot_app.components.append(TelegramRunner(bot=bot, dispatcher=dispatcher, settings=s))
+    bot_app.components.append(TelegramRunner(bot=bot, dispatcher=dispatcher, settings=s,
+                                             clock=bot_app.clock))

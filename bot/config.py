@@ -16,6 +16,7 @@ from storage.redis_url import masked, redis_options
 
 T = TypeVar("T")
 CRM_KINDS = ("builtin", "webhook")
+LOG_FORMATS = ("text", "json")
 _TG_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 _TG_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _HOST_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -90,6 +91,7 @@ class Settings:
     sqlite_create: bool = False
     default_language: str = "en"
     log_level: str = "INFO"
+    log_format: str = "text"
     max_body_bytes: int = 1024 * 1024
     slack_post_rate: float = 1.0
     slack_post_burst: float = 4.0
@@ -108,6 +110,7 @@ class Settings:
             sqlite_create=reader.convert("SQLITE_CREATE", False, _flag),
             default_language=reader.convert("DEFAULT_LANGUAGE", "en", _language),
             log_level=reader.convert("LOG_LEVEL", "INFO", _log_level),
+            log_format=reader.convert("LOG_FORMAT", "text", _log_format),
             max_body_bytes=reader.convert("MAX_BODY_BYTES", 1024 * 1024, _positive_int),
             slack_post_rate=reader.convert("SLACK_POST_RATE", 1.0, _positive_float),
             slack_post_burst=reader.convert("SLACK_POST_BURST", 4.0, _positive_float),
@@ -230,6 +233,12 @@ def _log_level(raw: str) -> str:
     if raw.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ValueError(f"{raw!r} is not one of DEBUG, INFO, WARNING, ERROR")
     return raw.upper()
+
+
+def _log_format(raw: str) -> str:
+    if raw.lower() not in LOG_FORMATS:
+        raise ValueError(f"{raw!r} is not one of {', '.join(LOG_FORMATS)}")
+    return raw.lower()
 
 
 def _ordered_ids(raw: str) -> tuple[str, ...]:

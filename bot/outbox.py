@@ -13,6 +13,7 @@ from bot.lifecycle.clock import Clock
 from bot.lifecycle.retry import RetryPolicy
 from bot.metrics import Metrics
 from bot.models import Job, Limit, Message, NewJob
+from bot.outage import Outage, short_reason
 from storage.base import BaseStorage
 
 
@@ -55,6 +56,7 @@ class Outbox:
         self.routes: dict[str, Route] = {}
         self.failure_hooks: list[FailureHook] = []
         self._rng = random.Random(seed)
+        self._store = Outage("outbox: store", logger=loggers.outbox, clock=clock, rng=self._rng)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
@@ -122,7 +124,12 @@ class Outbox:
             while not self._stopping:
                 # Cleared before the claim, so a notify() during it is not lost.
                 self._wake.clear()
-                if await self._claim_more() == 0:
+                try:
+                    claimed = await self._claim_more()
+                except Exception as exc:  # the store is down: keep the worker alive, quietly
+                    await self._pause(self._store.failed(exc))
+                    continue
+                if claimed == 0:
                     await self._idle()
         finally:
             if self._running:  # stop(): finish what is in hand
@@ -132,12 +139,9 @@ class Outbox:
         free = self.batch - len(self._running)
         if free <= 0:
             return 0
-        try:
-            jobs = await self.storage.claim_jobs(now=self._now(), lease=self.lease, limit=free,
-                                                 limits=self._limits())
-        except Exception:  # the store blinked: keep the worker alive
-            loggers.outbox.exception("outbox round failed")
-            return 0
+        jobs = await self.storage.claim_jobs(now=self._now(), lease=self.lease, limit=free,
+                                             limits=self._limits())
+        self._store.succeeded()
         for job in jobs:
             # A claimed job never shares its ordering key with a running one.
             task = asyncio.create_task(self._run_tracked(job), name=f"job-{job.id}")
@@ -155,6 +159,18 @@ class Outbox:
         except TimeoutError:
             pass
 
+    async def _pause(self, seconds: float) -> None:
+        """Wait ``seconds`` on the clock, or less when woken: by stop(), or by a job
+        enqueued in this process (the store answered that)."""
+        sleeping = asyncio.ensure_future(self.clock.sleep(seconds))
+        woken = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({sleeping, woken}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in (sleeping, woken):
+                waiter.cancel()
+            await asyncio.gather(sleeping, woken, return_exceptions=True)
+
     async def _run_tracked(self, job: Job) -> None:
         try:
             await self._run(job)
@@ -163,12 +179,13 @@ class Outbox:
             await asyncio.shield(self.storage.retry_job(
                 job, due_at=self._now(), error=job.last_error, count_attempt=False))
             raise
-        except Exception:
+        except Exception as exc:
             # The store failed while recording how the job went (handlers' own errors are
             # handled in _run): it keeps its lease, and runs again once that runs out.
-            loggers.outbox.exception(
-                "job %s (%s): the store failed to record its outcome; it runs again "
-                "after its %gs lease", job.id, job.kind, self.lease)
+            # One line, no traceback: with the store down, every job in hand ends here.
+            loggers.outbox.error(
+                "job %s (%s): the store failed to record its outcome (%s); it runs again "
+                "after its %gs lease", job.id, job.kind, short_reason(exc), self.lease)
 
     async def _run(self, job: Job) -> None:
         route = self.routes.get(job.kind)

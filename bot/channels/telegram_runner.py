@@ -2,7 +2,9 @@
 
 The loop is ours rather than ``Dispatcher.start_polling`` because aiogram's confirms an
 update even when handling it failed; here the offset only moves past an update once it
-is stored, so a store outage delays updates instead of dropping them.
+is stored, so a store outage delays updates instead of dropping them. Its backoff is ours
+too: aiogram's ``Backoff`` draws its jitter from the global ``random`` (no seed for tests)
+and its loop logs every failed try.
 """
 
 from __future__ import annotations
@@ -10,19 +12,24 @@ from __future__ import annotations
 import asyncio
 
 from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramRetryAfter
 from aiogram.types import Update
 
 from bot import loggers
 from bot.config import TelegramSettings
+from bot.lifecycle.clock import Clock
+from bot.outage import Outage
 
 ALLOWED_UPDATES = ["message", "edited_message"]
 
 
 class TelegramRunner:
     def __init__(self, *, bot: Bot, dispatcher: Dispatcher, settings: TelegramSettings,
-                 polling_timeout: int = 25, retry_delay: float = 1.0) -> None:
+                 clock: Clock, polling_timeout: int = 25) -> None:
         self.bot, self.dispatcher, self.settings = bot, dispatcher, settings
-        self.polling_timeout, self.retry_delay = polling_timeout, retry_delay
+        self.clock, self.polling_timeout = clock, polling_timeout
+        self.outage = Outage("Telegram polling", logger=loggers.channels, clock=clock)
+        self._offset: int | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -48,21 +55,23 @@ class TelegramRunner:
 
     async def poll_forever(self) -> None:
         await self._drop_webhook()
-        offset: int | None = None
         while True:
             try:
-                updates = await self.bot.get_updates(
-                    offset=offset, timeout=self.polling_timeout, allowed_updates=ALLOWED_UPDATES,
-                    request_timeout=self.polling_timeout + 10)
-                for update in updates:
-                    await self.handle(update)
-                    offset = update.update_id + 1
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                loggers.channels.warning("Telegram polling failed (%s); retrying",
-                                         type(exc).__name__)
-                await asyncio.sleep(self.retry_delay)
+                await self.poll_once()
+            except Exception as exc:  # network, 5xx, 429, the store: wait longer each time
+                retry_after = exc.retry_after if isinstance(exc, TelegramRetryAfter) else None
+                await self.clock.sleep(self.outage.failed(exc, retry_after=retry_after))
+            else:
+                self.outage.succeeded()
+
+    async def poll_once(self) -> None:
+        """One long poll, and each update it brought handled before the offset passes it."""
+        updates = await self.bot.get_updates(
+            offset=self._offset, timeout=self.polling_timeout, allowed_updates=ALLOWED_UPDATES,
+            request_timeout=self.polling_timeout + 10)
+        for update in updates:
+            await self.handle(update)
+            self._offset = update.update_id + 1
 
     async def _drop_webhook(self) -> None:
         try:

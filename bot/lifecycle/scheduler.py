@@ -17,6 +17,7 @@ from bot.lifecycle.policy import LifecyclePolicy, load_lifecycle_policy
 from bot.lifecycle.timers import Transition, deadlines, next_due, transition
 from bot.lifecycle.transitions import Audience, TransitionEffects
 from bot.models import Conversation, NewJob
+from bot.outage import Outage, short_reason
 from bot.outbox import Outbox
 from storage.base import BaseStorage
 
@@ -35,6 +36,7 @@ class Scheduler:
         self.storage, self.outbox, self.effects, self.clock = storage, outbox, effects, clock
         self.interval, self.lease_ttl, self.batch = interval, lease_ttl, batch
         self.holder = holder or uuid.uuid4().hex
+        self.outage = Outage("lifecycle sweeper: store", logger=loggers.lifecycle, clock=clock)
         #: False: no loop at start(); sweeps happen only when run_once is called (tests)
         self.loop = True
         self._task: asyncio.Task[None] | None = None
@@ -62,10 +64,12 @@ class Scheduler:
         while not self._stopping:
             try:
                 await self.run_once(self.clock.now())
-            except Exception:  # the store blinked: the next sweep tries again
+            except Exception as exc:  # the store is down: the next sweep tries again
                 if self._stopping:
                     break
-                loggers.lifecycle.exception("lifecycle sweep failed")
+                await self.clock.sleep(max(self.interval, self.outage.failed(exc)))
+                continue
+            self.outage.succeeded()
             await self.clock.sleep(self.interval)
 
     async def start(self) -> None:
@@ -84,8 +88,9 @@ class Scheduler:
         try:  # hand the lease over now rather than when it runs out
             await self.storage.acquire_lease(LEASE, self.holder, ttl=0,
                                              now=self.clock.now().timestamp())
-        except Exception:
-            loggers.lifecycle.warning("could not release the sweeper lease", exc_info=True)
+        except Exception as exc:  # it runs out on its own
+            loggers.lifecycle.warning("could not release the sweeper lease (%s)",
+                                      short_reason(exc))
 
     async def _hold_lease(self, now: datetime) -> bool:
         return await self.storage.acquire_lease(LEASE, self.holder, ttl=self.lease_ttl,

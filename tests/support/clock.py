@@ -21,3 +21,16 @@ class FakeClock:
     async def sleep(self, seconds: float) -> None:
         self.advance(seconds)
         await asyncio.sleep(0)
+
+
+class RecordingClock(FakeClock):
+    """A :class:`FakeClock` that keeps every ``sleep`` asked of it: the delays a retry
+    loop chose, to assert on instead of wall time."""
+
+    def __init__(self, start: datetime = T0) -> None:
+        super().__init__(start)
+        self.slept: list[float] = []
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        await super().sleep(seconds)

@@ -11,8 +11,9 @@ from urllib.parse import urlsplit
 
 class StallingProxy:
     """A TCP proxy in front of the real redis-server that can hold Redis' replies back
-    (``flowing`` cleared: Redis ran the command, its answer is late) or lose the commands
-    sent meanwhile (``losing`` set: Redis never hears them)."""
+    (``flowing`` cleared: Redis ran the command, its answer is late), lose the commands
+    sent meanwhile (``losing`` set: Redis never hears them), or be down altogether
+    (:meth:`go_down`: every connection is closed at once, until :meth:`come_back`)."""
 
     def __init__(self, upstream: str) -> None:
         parts = urlsplit(upstream)
@@ -20,6 +21,7 @@ class StallingProxy:
         self.flowing = asyncio.Event()
         self.flowing.set()
         self.losing = False
+        self.down = False
         self._pumps: set[asyncio.Task[None]] = set()
 
     async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
@@ -37,8 +39,21 @@ class StallingProxy:
         finally:
             writer.close()
 
+    async def go_down(self) -> None:
+        """Close the open connections and every new one, as a Redis that went away."""
+        self.down = True
+        for task in list(self._pumps):
+            task.cancel()
+        await asyncio.gather(*self._pumps, return_exceptions=True)
+
+    def come_back(self) -> None:
+        self.down = False
+
     async def _accept(self, client_r: asyncio.StreamReader,
                       client_w: asyncio.StreamWriter) -> None:
+        if self.down:
+            client_w.close()
+            return
         server_r, server_w = await asyncio.open_connection(self.host, self.port)
         for pump in (self._pump(client_r, server_w, None),
                      self._pump(server_r, client_w, self.flowing)):
