@@ -17,6 +17,7 @@ from bot import loggers
 from bot.app import build_app, log_disabled_parts
 from bot.config import Settings
 from bot.errors import BridgeError, ConfigError
+from bot.rendering import Renderer
 
 
 def read_environment(dotenv_path: str = ".env") -> dict[str, str]:
@@ -69,7 +70,14 @@ def run_server(settings: Settings) -> int:
     return 0
 
 
+def print_usage() -> None:
+    print(Renderer().render("cli/usage.txt"))
+
+
 def main(argv: list[str]) -> int:
+    if argv in (["--help"], ["-h"]):
+        print_usage()
+        return 0
     settings = load_settings(read_environment())
     logging.basicConfig(level=settings.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -84,5 +92,10 @@ def main(argv: list[str]) -> int:
     return run_server(settings)
 
 
+def cli() -> int:
+    """The ``operator-bot`` console script: the same as ``python -m bot``."""
+    return main(sys.argv[1:])
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(cli())
