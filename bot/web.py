@@ -13,7 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from bot.metrics import Metrics
 from storage.base import BaseStorage
 
-HEALTH = web.AppKey("health", "Health")
+HEALTH: web.AppKey[Health] = web.AppKey("health")
 
 
 @dataclass

@@ -60,7 +60,8 @@ class SlackWorkspace:
             call = self.client.conversations_history(
                 channel=self.channel, include_all_metadata=True, limit=100)
         response = await calling_slack(call)
-        for message in response.get("messages", []):
+        messages: list[dict[str, Any]] = response.get("messages", [])
+        for message in messages:
             payload = (message.get("metadata") or {}).get("event_payload") or {}
             if payload.get("job") == job_id and message.get("ts") != thread_ts:
                 return str(message["ts"])
