@@ -1,32 +1,54 @@
 # `make run` and `make test` work on a machine that has only python3 and make:
-# the virtual environment is (re)built from the lock file whenever the lock changes.
+# the virtual environment is (re)built from a lock file whenever that lock changes.
+# requirements.lock is what the bot runs on; requirements-dev.lock adds the test and lint
+# tools. Each has its own stamp, so going back and forth between run and test is cheap.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-from-lock
+PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes
+RUNTIME_STAMP := $(VENV)/.installed-from-requirements.lock
+DEV_STAMP := $(VENV)/.installed-from-requirements-dev.lock
+# Locks are resolved against the public index alone, whatever the local pip configuration
+# adds (extra indexes, find-links, constraints), and list the hash of every file of a pin.
+PIP_COMPILE := PIP_CONFIG_FILE=/dev/null $(VENV)/bin/pip-compile --quiet --generate-hashes \
+	--no-reuse-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 
-.PHONY: run test bench venv lock clean
+.PHONY: run test lint bench venv lock clean
 
-venv: $(STAMP)
+venv: $(RUNTIME_STAMP)
 
-$(STAMP): requirements.lock
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
-	touch $(STAMP)
+$(PY):
+	$(PYTHON) -m venv $(VENV)
 
-run: $(STAMP)
+$(RUNTIME_STAMP): requirements.lock | $(PY)
+	$(PIP_INSTALL) -r requirements.lock
+	touch $@
+
+$(DEV_STAMP): requirements-dev.lock | $(PY)
+	$(PIP_INSTALL) -r requirements-dev.lock
+	touch $@
+
+run: $(RUNTIME_STAMP)
 	$(PY) -m bot
 
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: $(STAMP)
+lint: $(DEV_STAMP)
+	$(VENV)/bin/ruff check
+	$(VENV)/bin/mypy
+
+bench: $(DEV_STAMP)
 	$(PY) -m bench
 
-# Maintainers only: re-pin after editing pyproject.toml (needs pip-tools in the venv).
-lock:
-	$(PY) -m pip install --quiet pip-tools
-	$(VENV)/bin/pip-compile --quiet --generate-hashes --extra dev --strip-extras -o requirements.lock pyproject.toml
+# Maintainers only: re-pin after editing pyproject.toml (keeps every existing pin; pass
+# --upgrade-package NAME in LOCK_ARGS to move one). The dev lock is constrained by the
+# runtime lock, so both hold the same version of every shared package.
+lock: $(DEV_STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check pip-tools
+	$(PIP_COMPILE) $(LOCK_ARGS) -o requirements.lock pyproject.toml
+	$(PIP_COMPILE) $(LOCK_ARGS) --extra dev -c requirements.lock -o requirements-dev.lock \
+		pyproject.toml
 
 clean:
 	rm -rf $(VENV)

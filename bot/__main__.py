@@ -17,8 +17,9 @@ from bot import loggers
 from bot.app import BotApp, build_app, log_disabled_parts
 from bot.config import Settings
 from bot.errors import BridgeError, ConfigError
-from bot.startup import Claimed, claim, close_sockets, listen
 from bot.logging_setup import keep_bodies_out_of_logs, log_handler
+from bot.rendering import Renderer
+from bot.startup import Claimed, claim, close_sockets, listen
 
 
 def read_environment(dotenv_path: str = ".env") -> dict[str, str]:
@@ -98,7 +99,14 @@ def run_export(settings: Settings, argv: list[str]) -> int:
         return report_config_error(exc)
 
 
+def print_usage() -> None:
+    print(Renderer().render("cli/usage.txt"))
+
+
 def main(argv: list[str]) -> int:
+    if argv in (["--help"], ["-h"]):
+        print_usage()
+        return 0
     settings = load_settings(read_environment())
     logging.basicConfig(level=settings.log_level, handlers=[log_handler(settings.log_format)])
     keep_bodies_out_of_logs(settings.log_level)
@@ -111,5 +119,10 @@ def main(argv: list[str]) -> int:
     return run_server(settings)
 
 
+def cli() -> int:
+    """The ``operator-bot`` console script: the same as ``python -m bot``."""
+    return main(sys.argv[1:])
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(cli())

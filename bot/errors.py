@@ -1,4 +1,5 @@
-"""One exception tree. Retryable errors carry ``retry_after`` (seconds) when the platform gave one."""
+"""One exception tree. Retryable errors carry ``retry_after`` (seconds) when the platform
+gave one."""
 
 from __future__ import annotations
 

@@ -138,9 +138,10 @@ class LeadService:
         if refusal:
             return refusal
         customer = await self.storage.get_customer(conv.key)
+        # tags and activity named, so the details (all text) can only fill the text fields
         return Lead(id=0, conversation_id=conv.id, owner=owner, status=status,
                     source=source, created_by=user, created_at=self.clock.now(),
-                    **lead_details(request, customer, channel))
+                    tags=(), activity=[], **lead_details(request, customer, channel))
 
     async def _owner(self, user: str, request: LeadRequest,
                      prefs: LeadPrefs) -> tuple[str, str]:

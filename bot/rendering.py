@@ -6,12 +6,22 @@ Names are ``<audience>/<purpose>.<format>.j2``; customer-facing ones add a langu
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+def templates_root() -> Path:
+    """``bot/templates`` in an installed copy (the wheel maps ``templates/`` there), else the
+    checkout's top-level ``templates/``."""
+    installed = Path(str(files("bot").joinpath("templates")))
+    checkout = Path(__file__).resolve().parent.parent / "templates"
+    return installed if installed.is_dir() else checkout
+
+
+TEMPLATES = templates_root()
 LANGUAGES = ("en", "fr", "ja")
 
 

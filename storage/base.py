@@ -300,7 +300,7 @@ class BaseStorage(ABC):
         await self._write_setting(name, raw)
         self._settings.put(name, raw)
 
-    # -- derived helpers ---------------------------------------------------------------------------
+    # -- derived helpers --------------------------------------------------------------------------
     async def require_conversation(self, conversation_id: int) -> Conversation:
         conversation = await self.get_conversation(conversation_id)
         if conversation is None:

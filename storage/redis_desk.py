@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import cast
 
 from bot.models import Lead
 from storage import codec
@@ -24,7 +25,7 @@ class RedisDeskMixin(RedisDocumentsMixin):
         made = replace(lead, id=await self._next_id(LEAD))
         keys = [self._k(LEAD_BY_CONV, lead.conversation_id), self._k(LEAD, made.id),
                 self._k(LEADS)]
-        args = [made.id, codec.dumps(codec.lead_doc(made)), self._k(LEAD, "")]
+        args: list[str | int] = [made.id, codec.dumps(codec.lead_doc(made)), self._k(LEAD, "")]
         created, doc = await self._lua[lua.CREATE_LEAD](keys=keys, args=args)
         return (made, True) if created else (codec.lead_from(json.loads(doc)), False)
 
@@ -55,7 +56,7 @@ class RedisDeskMixin(RedisDocumentsMixin):
         return bool(deleted)
 
     async def list_pools(self) -> dict[str, list[str]]:
-        names = sorted(await self._redis.smembers(self._k(POOLS)))
+        names = sorted(cast(set[str], await self._redis.smembers(self._k(POOLS))))
         raws = await self._redis.mget([self._k(POOL, name) for name in names]) if names else []
         return {name: json.loads(raw) for name, raw in zip(names, raws) if raw is not None}
 

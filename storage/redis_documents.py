@@ -9,7 +9,7 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
@@ -45,7 +45,7 @@ Doc = dict[str, Any]
 CAS_ATTEMPTS = 100
 
 
-def decoded(raw: str | None, from_doc: Callable[[Doc], T]) -> T | None:
+def decoded(raw: str | bytes | None, from_doc: Callable[[Doc], T]) -> T | None:
     return None if raw is None else from_doc(json.loads(raw))
 
 
@@ -74,7 +74,7 @@ class RedisDocumentsMixin(RedisOutboxMixin):
                         from_doc)
 
     async def _load_listed(self, ids_key: str, from_doc: Callable[[Doc], T], kind: str) -> list[T]:
-        ids = await self._redis.lrange(ids_key, 0, -1)
+        ids = cast(list[str], await self._redis.lrange(ids_key, 0, -1))
         if not ids:
             return []
         raws = await self._redis.mget([self._k(kind, ident) for ident in ids])
@@ -127,7 +127,7 @@ class RedisDocumentsMixin(RedisOutboxMixin):
         key = self._k(CONV, conversation_id)
 
         async def attempt() -> Conversation:
-            raw = await self._redis.get(key)
+            raw = cast(str | None, await self._redis.get(key))
             if raw is None:
                 raise LookupError(f"conversation {conversation_id} does not exist")
             conv = codec.conversation_from(json.loads(raw))

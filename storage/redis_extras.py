@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import Redis
 
@@ -43,8 +43,8 @@ class RedisExtrasMixin:
             await self._redis.delete(*keys[start:start + 500])
 
     async def list_due(self, now: datetime, limit: int = 100) -> list[Conversation]:
-        ids = await self._redis.zrangebyscore(self._k(DUE), "-inf", now.timestamp(),
-                                              start=0, num=limit)
+        ids = cast(list[str], await self._redis.zrangebyscore(
+            self._k(DUE), "-inf", now.timestamp(), start=0, num=limit))
         loaded = [await self.get_conversation(int(i)) for i in ids]
         return [conv for conv in loaded if conv is not None]
 

@@ -6,7 +6,7 @@ import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
@@ -115,7 +115,7 @@ class RedisOutboxMixin:
         return bool(await self._run(lua.FAIL, job.id, to_json(job.lease_token), to_json(error)))
 
     async def get_job(self, job_id: int) -> Job | None:
-        flat = await self._redis.hgetall(self._k(JOB, job_id))
+        flat = cast(dict[str, str], await self._redis.hgetall(self._k(JOB, job_id)))
         return _job_from_hash(flat) if flat else None
 
     async def outbox_stats(self, *, now: float) -> OutboxStats:

@@ -25,8 +25,8 @@ class SqliteDeskMixin:
             ).fetchone())
             if existing is not None:
                 return existing, False
-            cursor = conn.execute(
-                "INSERT INTO leads (conversation_id, doc) VALUES (?, '{}')", (lead.conversation_id,))
+            cursor = conn.execute("INSERT INTO leads (conversation_id, doc) VALUES (?, '{}')",
+                                  (lead.conversation_id,))
             lead.id = cursor.lastrowid or 0
             conn.execute("UPDATE leads SET doc = ? WHERE id = ?",
                          (codec.dumps(codec.lead_doc(lead)), lead.id))

@@ -55,7 +55,7 @@ _AS_DOCUMENT_AFTER = ("photo_invalid_dimensions", "image_process_failed",
 # built a new model class (~1 ms of CPU on every send). Holding the ones the bot uses keeps
 # them cached.
 _RESPONSE_MODELS = tuple(
-    Response[method.__returning__]  # type: ignore[name-defined, misc]
+    Response[method.__returning__]  # type: ignore[name-defined]
     for method in (SendMessage, SendPhoto, SendDocument, SendVoice, SendVideo, SendAudio,
                    SendAnimation, EditMessageText, EditMessageCaption, DeleteMessage, GetFile,
                    GetUpdates, SetWebhook, DeleteWebhook))

@@ -132,7 +132,7 @@ class WebhookCrm(BuiltinCrm):
                                       allow_redirects=False) as response:
                 await response.read()
                 check_response(response.status, response.headers)
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (aiohttp.ClientError, TimeoutError) as exc:
             raise transport_error(exc) from exc
 
     def _body(self, payload: Mapping[str, Any]) -> str:

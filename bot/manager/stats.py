@@ -106,7 +106,7 @@ def estimate(convs: Sequence[Conversation], *, now: datetime,
 
 def weight(created_at: datetime, now: datetime) -> float:
     age_days = max(0.0, (now - created_at).total_seconds() / 86400)
-    return 0.5 ** (age_days / HALF_LIFE_DAYS)
+    return math.pow(0.5, age_days / HALF_LIFE_DAYS)
 
 
 def phrase(seconds: float) -> str:

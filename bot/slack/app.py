@@ -165,8 +165,9 @@ class SocketModeRunner:
             web_client=self._app.client, ping_interval=self._ping_interval)
         try:
             # connect() retries forever on errors (a bad token too); bound the first wait.
-            await asyncio.wait_for(self._handler.connect_async(),  # type: ignore[no-untyped-call]
-                                   self._connect_timeout)
+            await asyncio.wait_for(
+                self._handler.connect_async(),  # type: ignore[no-untyped-call]  # unannotated
+                self._connect_timeout)
         except TimeoutError as exc:
             await self.stop()
             raise BridgeError(
@@ -180,6 +181,6 @@ class SocketModeRunner:
         client = handler.client
         tasks = [t for t in (client.message_processor, client.current_session_monitor,
                              client.message_receiver) if t is not None]
-        await handler.close_async()  # type: ignore[no-untyped-call]
+        await handler.close_async()  # type: ignore[no-untyped-call]  # unannotated in bolt
         # close() cancels the SDK's tasks without awaiting them; none may outlive stop().
         await asyncio.gather(*tasks, return_exceptions=True)
