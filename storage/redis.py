@@ -97,8 +97,8 @@ async def _check_access(client: Redis) -> None:
             raise StorageError(f"Redis' TLS certificate cannot be trusted "
                                f"({untrusted.verify_message}); name the CA that signed "
                                "it with ?ssl_ca_certs=/path/to/ca.pem") from None
-        logging.getLogger("bot.storage").warning("Redis does not answer yet (%s); /healthz answers 503 "
-                                "until it does", exc)
+        logging.getLogger("bot.storage").warning(
+            "Redis does not answer yet (%s); /healthz answers 503 until it does", exc)
 
 
 def _untrusted_certificate(exc: BaseException | None) -> ssl.SSLCertVerificationError | None:
