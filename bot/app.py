@@ -229,8 +229,8 @@ def _finish_slack(bot_app: BotApp) -> None:
 def _wire_telegram(bot_app: BotApp) -> None:
     from aiogram import Dispatcher
 
-    from bot.channels.telegram import TelegramChannel, build_bot
-    from bot.channels.telegram_runner import TelegramRunner
+    from bot.channels.telegram.channel import TelegramChannel, build_bot
+    from bot.channels.telegram.runner import TelegramRunner
     from handlers import setup_telegram_routers
     from handlers.telegram_webhook import add_telegram_webhook
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+from bot.channels.telegram.settings import TelegramSettings, telegram_from_env
+from bot.env_reader import EnvReader, Secret
 from bot.errors import ConfigError
 from bot.rendering import LANGUAGES
 from storage.redis_url import SCHEMES as REDIS_SCHEMES
@@ -17,19 +19,10 @@ from storage.redis_url import masked, redis_options
 T = TypeVar("T")
 CRM_KINDS = ("builtin", "webhook")
 LOG_FORMATS = ("text", "json")
-_TG_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
-_TG_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _HOST_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                         r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
 # Slack serves ``url_private`` / ``url_private_download`` from here.
 SLACK_FILE_HOSTS = ("files.slack.com",)
-
-
-class Secret(str):
-    """A string whose repr never shows the value, so settings can be logged safely."""
-
-    def __repr__(self) -> str:
-        return "Secret('***')" if self else "Secret('')"
 
 
 class StorageUrl(str):
@@ -37,18 +30,6 @@ class StorageUrl(str):
 
     def __repr__(self) -> str:
         return f"StorageUrl({masked(self)!r})"
-
-
-@dataclass(frozen=True)
-class TelegramSettings:
-    token: Secret = Secret("")
-    api_base: str = "https://api.telegram.org"
-    webhook_url: str = ""
-    webhook_secret: Secret = Secret("")
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.token)
 
 
 @dataclass(frozen=True)
@@ -100,9 +81,9 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Build settings, collecting every problem into one :class:`ConfigError`."""
-        reader = _Reader(env)
+        reader = EnvReader(env)
         settings = cls(
-            telegram=_telegram(reader), slack=_slack(reader), crm=_crm(reader),
+            telegram=telegram_from_env(reader), slack=_slack(reader), crm=_crm(reader),
             host=reader.convert("HOST", "0.0.0.0", _host),
             port=reader.convert("PORT", 8080, _port),
             storage_url=reader.convert("STORAGE_URL", StorageUrl("sqlite:///data/bot.sqlite3"),
@@ -119,32 +100,6 @@ class Settings:
         if reader.problems:
             raise ConfigError(reader.problems)
         return settings
-
-
-class _Reader:
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self.env = env
-        self.problems: list[str] = []
-
-    def text(self, name: str, default: str = "") -> str:
-        return self.env.get(name, "").strip() or default
-
-    def secret(self, name: str) -> Secret:
-        return Secret(self.text(name))
-
-    def convert(self, name: str, default: T, parse: Callable[[str], T]) -> T:
-        raw = self.text(name)
-        if not raw:
-            return default
-        try:
-            return parse(raw)
-        except ValueError as exc:
-            self.problems.append(f"{name}: {exc}")
-            return default
-
-    def require(self, condition: bool, problem: str) -> None:
-        if not condition:
-            self.problems.append(problem)
 
 
 def _whole_number(raw: str) -> int:
@@ -256,27 +211,7 @@ def _host_names(raw: str) -> tuple[str, ...]:
     return hosts
 
 
-def _telegram(r: _Reader) -> TelegramSettings:
-    s = TelegramSettings(
-        token=r.secret("TELEGRAM_BOT_TOKEN"),
-        api_base=r.text("TELEGRAM_API_BASE", "https://api.telegram.org").rstrip("/"),
-        webhook_url=r.text("TELEGRAM_WEBHOOK_URL"),
-        webhook_secret=r.secret("TELEGRAM_WEBHOOK_SECRET"))
-    r.require(not s.token or bool(_TG_TOKEN.match(s.token)),
-              "TELEGRAM_BOT_TOKEN: expected <digits>:<letters> as BotFather gives it")
-    r.require(not s.webhook_url or s.enabled,
-              "TELEGRAM_WEBHOOK_URL is set but TELEGRAM_BOT_TOKEN is not")
-    r.require(not s.webhook_secret or bool(_TG_SECRET.match(s.webhook_secret)),
-              "TELEGRAM_WEBHOOK_SECRET: 1-256 characters of A-Z, a-z, 0-9, _ and -")
-    r.require(not s.webhook_url or bool(s.webhook_secret),
-              "TELEGRAM_WEBHOOK_SECRET: required with TELEGRAM_WEBHOOK_URL, so only Telegram "
-              "can post updates")
-    r.require(not s.webhook_url or s.webhook_url.startswith(("https://", "http://")),
-              "TELEGRAM_WEBHOOK_URL: must be an http(s) URL")
-    return s
-
-
-def _slack(r: _Reader) -> SlackSettings:
+def _slack(r: EnvReader) -> SlackSettings:
     s = SlackSettings(
         bot_token=r.secret("SLACK_BOT_TOKEN"), signing_secret=r.secret("SLACK_SIGNING_SECRET"),
         app_token=r.secret("SLACK_APP_TOKEN"),
@@ -298,7 +233,7 @@ def _slack(r: _Reader) -> SlackSettings:
     return s
 
 
-def _crm(r: _Reader) -> CrmSettings:
+def _crm(r: EnvReader) -> CrmSettings:
     s = CrmSettings(kind=r.text("CRM", "builtin").lower(), webhook_url=r.text("CRM_WEBHOOK_URL"),
                     webhook_secret=r.secret("CRM_WEBHOOK_SECRET"))
     r.require(s.kind in CRM_KINDS, f"CRM: {s.kind!r} is not one of {', '.join(CRM_KINDS)}")

@@ -35,15 +35,28 @@ class JobState(StrEnum):
     FAILED = "failed"
 
 
+#: the inbox every deployment without an inbox file has, and every record stored before
+#: inboxes existed belongs to
+DEFAULT_INBOX = "default"
+
+
 @dataclass(frozen=True, slots=True)
 class ConversationKey:
-    """A customer on one channel: ``telegram`` + chat id, ``wechat`` + OpenID, ..."""
+    """A customer on one channel of one inbox: ``telegram`` + chat id, ``wechat`` + OpenID…
+
+    Platforms number chats per account (each Telegram bot has its own), so the same person
+    writing to two inboxes is two keys.
+    """
 
     channel: str
     chat_id: str
+    inbox: str = DEFAULT_INBOX
 
     def __str__(self) -> str:
-        return f"{self.channel}:{self.chat_id}"
+        # The default inbox keeps the form stored before inboxes existed.
+        if self.inbox == DEFAULT_INBOX:
+            return f"{self.channel}:{self.chat_id}"
+        return f"{self.inbox}/{self.channel}:{self.chat_id}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,8 @@ import aiohttp
 import pytest
 
 from bot import jobs
-from bot.config import CrmSettings, Secret
+from bot.config import CrmSettings
+from bot.env_reader import Secret
 from bot.crm import CRMS, BuiltinCrm, WebhookCrm, create_crm
 from bot.crm.webhook import check_response, sign
 from bot.errors import PermanentError, RetryableError

@@ -8,7 +8,7 @@ import pytest
 from aiogram.types import Message
 
 from bot.channels.base import OutboundFile
-from bot.channels.telegram import TelegramChannel, build_bot, send_kind
+from bot.channels.telegram.channel import TelegramChannel, build_bot, send_kind
 from bot.errors import PermanentError, RetryableError
 from bot.models import Attachment, ConversationKey
 from tests.fakes import tg_updates as tg

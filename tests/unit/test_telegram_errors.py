@@ -22,7 +22,7 @@ from aiogram.exceptions import (
 from aiogram.methods import SendMessage
 from yarl import URL
 
-from bot.channels.telegram_errors import delivery_error
+from bot.channels.telegram.errors import delivery_error
 from bot.errors import PermanentError, RetryableError
 
 METHOD = SendMessage(chat_id=1, text="x")

@@ -10,7 +10,7 @@ from aiogram.dispatcher.event.bases import UNHANDLED
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from bot.channels.telegram import TelegramChannel, build_bot
+from bot.channels.telegram.channel import TelegramChannel, build_bot
 from bot.models import InboundMessage
 from bot.web import ADMISSION, Admission
 from handlers import setup_telegram_routers

@@ -14,9 +14,10 @@ import pytest
 from aiogram import Dispatcher
 from aiogram.types import Message
 
-from bot.channels.telegram import build_bot
-from bot.channels.telegram_runner import TelegramRunner
-from bot.config import Secret, TelegramSettings
+from bot.channels.telegram.channel import build_bot
+from bot.channels.telegram.runner import TelegramRunner
+from bot.channels.telegram.settings import TelegramSettings
+from bot.env_reader import Secret
 from bot.outage import OUTAGE_BACKOFF
 from tests.fakes import tg_updates as tg
 from tests.fakes.telegram_api import FakeTelegramAPI

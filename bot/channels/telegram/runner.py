@@ -16,7 +16,7 @@ from aiogram.exceptions import TelegramRetryAfter
 from aiogram.types import Update
 
 from bot import loggers
-from bot.config import TelegramSettings
+from bot.channels.telegram.settings import TelegramSettings
 from bot.lifecycle.clock import Clock
 from bot.outage import Outage
 
