@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from bot.channels.telegram.settings import TelegramSettings, telegram_from_env
 from bot.env_reader import EnvReader, Secret
 from bot.errors import ConfigError
+from bot.inboxes import Inbox, default_inbox
 from bot.rendering import LANGUAGES
 from storage.redis_url import SCHEMES as REDIS_SCHEMES
 from storage.redis_url import masked, redis_options
@@ -77,6 +78,13 @@ class Settings:
     slack_post_rate: float = 1.0
     slack_post_burst: float = 4.0
     outbox_lease: float = 60.0
+    #: every inbox the process serves; empty: the default inbox the variables describe
+    inbox_list: tuple[Inbox, ...] = ()
+
+    @property
+    def inboxes(self) -> tuple[Inbox, ...]:
+        return self.inbox_list or (
+            default_inbox(slack_channel=self.slack.channel, telegram=self.telegram),)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
