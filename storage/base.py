@@ -117,7 +117,10 @@ class BaseStorage(ABC):
         customer's next message is being stored is never lost. :return: the conversation"""
 
     @abstractmethod
-    async def list_conversations(self, status: Status | None = None) -> list[Conversation]: ...
+    async def list_conversations(self, status: Status | None = None, *,
+                                 inbox: str | None = None) -> list[Conversation]:
+        """:return: the conversations (of ``status``, of ``inbox``; None: every one), oldest
+        first"""
 
     @abstractmethod
     async def list_due(self, now: datetime, limit: int = 100) -> list[Conversation]:
@@ -259,7 +262,9 @@ class BaseStorage(ABC):
     async def save_lead(self, lead: Lead) -> None: ...
 
     @abstractmethod
-    async def list_leads(self) -> list[Lead]: ...
+    async def list_leads(self, *, inbox: str | None = None) -> list[Lead]:
+        """:return: the leads (of conversations of ``inbox``; None: every one), oldest
+        first"""
 
     @abstractmethod
     async def save_pool(self, name: str, members: Sequence[str]) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from bot.models import (
+    DEFAULT_INBOX,
     Attachment,
     Conversation,
     ConversationKey,
@@ -36,15 +37,28 @@ def dumps(doc: Any) -> str:
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
 
 
+def key_doc(key: ConversationKey) -> list[str]:
+    """``[channel, chat_id]``, with the inbox third unless it is the default one: documents
+    of the default inbox keep the form stored before inboxes existed."""
+    if key.inbox == DEFAULT_INBOX:
+        return [key.channel, key.chat_id]
+    return [key.channel, key.chat_id, key.inbox]
+
+
+def key_from(items: list[str]) -> ConversationKey:
+    """A key document; one stored without an inbox is the default inbox's."""
+    return ConversationKey(*items)
+
+
 def customer_doc(customer: Customer) -> dict[str, Any]:
     doc = asdict(customer)
-    doc["key"] = [customer.key.channel, customer.key.chat_id]
+    doc["key"] = key_doc(customer.key)
     return doc
 
 
 def customer_from(doc: dict[str, Any]) -> Customer:
-    channel, chat_id = doc.pop("key")
-    return Customer(key=ConversationKey(channel, chat_id), **doc)
+    key = doc.pop("key")
+    return Customer(key=key_from(key), **doc)
 
 
 def attachments_doc(items: tuple[Attachment, ...]) -> list[dict[str, Any]]:
@@ -58,7 +72,7 @@ def attachments_from(items: list[dict[str, Any]]) -> tuple[Attachment, ...]:
 def conversation_doc(conv: Conversation) -> dict[str, Any]:
     return {
         "id": conv.id,
-        "key": [conv.key.channel, conv.key.chat_id],
+        "key": key_doc(conv.key),
         "status": conv.status.value,
         "created_at": _when(conv.created_at),
         "slack_channel": conv.slack_channel,
@@ -79,7 +93,7 @@ def conversation_from(doc: dict[str, Any]) -> Conversation:
     assert created is not None
     return Conversation(
         id=doc["id"],
-        key=ConversationKey(*doc["key"]),
+        key=key_from(doc["key"]),
         status=Status(doc["status"]),
         created_at=created,
         slack_channel=doc["slack_channel"],

@@ -192,9 +192,11 @@ class RedisStorage(RedisDeskMixin, RedisExtrasMixin, BaseStorage):
         self._put_conversation(writes, conversation, new=False)
         await self._commit(writes, (), 0.0)
 
-    async def list_conversations(self, status: Status | None = None) -> list[Conversation]:
+    async def list_conversations(self, status: Status | None = None, *,
+                                 inbox: str | None = None) -> list[Conversation]:
         convs = await self._load_listed(self._k(CONVS), codec.conversation_from, CONV)
-        return [conv for conv in convs if status is None or conv.status is status]
+        return [conv for conv in convs if (status is None or conv.status is status)
+                and (inbox is None or conv.key.inbox == inbox)]
 
     # -- messages ------------------------------------------------------------------------
     async def get_message(self, message_id: int) -> Message | None:

@@ -12,7 +12,16 @@ from storage import codec
 from storage import redis_doc_scripts as lua
 from storage.redis_documents import RedisDocumentsMixin
 from storage.redis_outbox import to_json
-from storage.redis_scripts import LEAD, LEAD_BY_CONV, LEADS, POOL, POOL_CURSOR, POOLS, SETTINGS
+from storage.redis_scripts import (
+    CONV,
+    LEAD,
+    LEAD_BY_CONV,
+    LEADS,
+    POOL,
+    POOL_CURSOR,
+    POOLS,
+    SETTINGS,
+)
 
 
 class RedisDeskMixin(RedisDocumentsMixin):
@@ -35,8 +44,14 @@ class RedisDeskMixin(RedisDocumentsMixin):
     async def save_lead(self, lead: Lead) -> None:
         await self._redis.set(self._k(LEAD, lead.id), codec.dumps(codec.lead_doc(lead)))
 
-    async def list_leads(self) -> list[Lead]:
-        return await self._load_listed(self._k(LEADS), codec.lead_from, LEAD)
+    async def list_leads(self, *, inbox: str | None = None) -> list[Lead]:
+        leads = await self._load_listed(self._k(LEADS), codec.lead_from, LEAD)
+        if inbox is None or not leads:
+            return leads
+        # a lead knows its conversation, the conversation its inbox
+        raws = await self._redis.mget([self._k(CONV, lead.conversation_id) for lead in leads])
+        return [lead for lead, raw in zip(leads, raws, strict=True)
+                if raw is not None and codec.key_from(json.loads(raw)["key"]).inbox == inbox]
 
     async def save_pool(self, name: str, members: Sequence[str]) -> None:
         pipe = self._transaction()

@@ -66,7 +66,9 @@ return {msg, redis.call('GET', ARGV[2] .. string.format('%d', conv_id))}
 
 # KEYS: a message document. ARGV: the conversation keys' prefix, optionally the customer
 # keys' prefix. Returns {message doc, conversation doc} (either may be false), with the
-# customer's doc (or false) third when its prefix was given.
+# customer's doc (or false) third when its prefix was given. The customer's key is
+# ``str(ConversationKey)``: ``channel:chat_id``, ``inbox/channel:chat_id`` for an inbox
+# other than the default (whose documents name none, see ``codec.key_doc``).
 MESSAGE_WITH_CONVERSATION = """
 local msg = redis.call('GET', KEYS[1])
 if not msg then return {false, false} end
@@ -74,7 +76,9 @@ local conv_id = cjson.decode(msg)['conversation_id']
 local conv = redis.call('GET', ARGV[1] .. string.format('%d', conv_id))
 if not ARGV[2] or not conv then return {msg, conv} end
 local key = cjson.decode(conv)['key']
-return {msg, conv, redis.call('GET', ARGV[2] .. key[1] .. ':' .. key[2])}
+local inbox = ''
+if key[3] and key[3] ~= 'default' then inbox = key[3] .. '/' end
+return {msg, conv, redis.call('GET', ARGV[2] .. inbox .. key[1] .. ':' .. key[2])}
 """
 
 # What ingest reads, in one trip (it then writes with COMMIT, expecting the same values).

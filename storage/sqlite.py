@@ -27,20 +27,29 @@ from storage.sqlite_extras import SqliteExtrasMixin
 from storage.sqlite_db import SqliteDb, path_from_url
 from storage.sqlite_outbox import SqliteOutboxMixin, delete_job, insert_jobs, mark_seen_in
 
-_CONV_COLUMNS = "(id, channel, chat_id, status, slack_channel, thread_ts, due_at, doc)"
-_CONV_REPLACE = f"REPLACE INTO conversations {_CONV_COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+_CONV_COLUMNS = ("(id, inbox, channel, chat_id, status, slack_channel, thread_ts, due_at,"
+                 " doc)")
+_CONV_REPLACE = f"REPLACE INTO conversations {_CONV_COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+# a customer's conversations and their customer record, by the whole key
+_KEY_IS = "inbox = ? AND channel = ? AND chat_id = ?"
+
+
+def _key(key: ConversationKey) -> tuple[str, str, str]:
+    """The key columns' values, in ``_KEY_IS``'s order."""
+    return key.inbox, key.channel, key.chat_id
 
 
 def _conv_row(conv: Conversation) -> tuple[Any, ...]:
     due = conv.due_at.timestamp() if conv.due_at else None
-    return (conv.id, conv.key.channel, conv.key.chat_id, conv.status.value,
-            conv.slack_channel, conv.thread_ts, due, codec.dumps(codec.conversation_doc(conv)))
+    return (conv.id, *_key(conv.key), conv.status.value, conv.slack_channel, conv.thread_ts,
+            due, codec.dumps(codec.conversation_doc(conv)))
 
 
 def _conv(row: sqlite3.Row | None) -> Conversation | None:
     return codec.conversation_from(json.loads(row["doc"])) if row else None
 
 
+_CURRENT = f"SELECT doc FROM conversations WHERE {_KEY_IS} ORDER BY id DESC LIMIT 1"
 _PING = "REPLACE INTO seen (key, expires_at) VALUES ('health:ping', 0)"
 _BY_THREAD = "SELECT doc FROM conversations WHERE slack_channel = ? AND thread_ts = ?"
 # ``slack_ts != ''`` lets SQLite use the partial index (else: a table scan)
@@ -53,9 +62,18 @@ def _msg(row: sqlite3.Row | None) -> Message | None:
 
 
 def _customer(conn: sqlite3.Connection, key: ConversationKey) -> Customer | None:
-    row = conn.execute("SELECT doc FROM customers WHERE channel = ? AND chat_id = ?",
-                       (key.channel, key.chat_id)).fetchone()
+    row = conn.execute(f"SELECT doc FROM customers WHERE {_KEY_IS}", _key(key)).fetchone()
     return codec.customer_from(json.loads(row["doc"])) if row else None
+
+
+def _listing_filter(*, status: Status | None,
+                    inbox: str | None) -> tuple[str, tuple[str, ...]]:
+    """The ``WHERE`` clause (empty when there is no filter) and its parameters."""
+    terms = {"status": status.value if status else None, "inbox": inbox}
+    used = {column: value for column, value in terms.items() if value is not None}
+    if not used:
+        return "", ()
+    return " WHERE " + " AND ".join(f"{c} = ?" for c in used), tuple(used.values())
 
 
 def _message_with_conversation(conn: sqlite3.Connection,
@@ -97,28 +115,22 @@ def _update_message(conn: sqlite3.Connection, msg: Message) -> None:
 
 
 def _upsert_customer(conn: sqlite3.Connection, customer: Customer) -> None:
-    key = (customer.key.channel, customer.key.chat_id)
-    row = conn.execute(
-        "SELECT doc FROM customers WHERE channel = ? AND chat_id = ?", key).fetchone()
-    old = codec.customer_from(json.loads(row["doc"])) if row else None
-    conn.execute("REPLACE INTO customers (channel, chat_id, doc) VALUES (?, ?, ?)",
-                       (*key, codec.dumps(codec.customer_doc(merged_customer(old, customer)))))
+    old = _customer(conn, customer.key)
+    conn.execute("REPLACE INTO customers (inbox, channel, chat_id, doc) VALUES (?, ?, ?, ?)",
+                 (*_key(customer.key),
+                  codec.dumps(codec.customer_doc(merged_customer(old, customer)))))
 
 
 def _open_or_touch(
     conn: sqlite3.Connection, inbound: InboundMessage, now: datetime, reuse: Reuse | None
 ) -> tuple[Conversation, bool]:
-    row = conn.execute(
-        "SELECT doc FROM conversations WHERE channel = ? AND chat_id = ? ORDER BY id DESC"
-        " LIMIT 1", (inbound.key.channel, inbound.key.chat_id)).fetchone()
-    current = _conv(row)
+    current = _conv(conn.execute(_CURRENT, _key(inbound.key)).fetchone())
     conv = current if current is not None and (reuse is None or reuse(current)) else None
     opened = conv is None
     if conv is None:
         cursor = conn.execute(
             f"INSERT INTO conversations {_CONV_COLUMNS}"
-            " VALUES (NULL, ?, ?, 'new', '', '', NULL, '{}')",
-            (inbound.key.channel, inbound.key.chat_id))
+            " VALUES (NULL, ?, ?, ?, 'new', '', '', NULL, '{}')", _key(inbound.key))
         conv = successor(current, Conversation(
             id=cursor.lastrowid or 0, key=inbound.key, status=Status.NEW, created_at=now))
     conn.execute(_CONV_REPLACE, _conv_row(touched(conv, now)))
@@ -183,9 +195,7 @@ class SqliteStorage(SqliteOutboxMixin, SqliteDeskMixin, SqliteExtrasMixin, BaseS
             "SELECT doc FROM conversations WHERE id = ?", (conversation_id,)))
 
     async def current_conversation(self, key: ConversationKey) -> Conversation | None:
-        return _conv(await self.db.fetchone(
-            "SELECT doc FROM conversations WHERE channel = ? AND chat_id = ?"
-            " ORDER BY id DESC LIMIT 1", (key.channel, key.chat_id)))
+        return _conv(await self.db.fetchone(_CURRENT, _key(key)))
 
     async def find_by_thread(self, slack_channel: str, thread_ts: str) -> Conversation | None:
         return _conv(await self.db.fetchone(_BY_THREAD, (slack_channel, thread_ts)))
@@ -222,12 +232,11 @@ class SqliteStorage(SqliteOutboxMixin, SqliteDeskMixin, SqliteExtrasMixin, BaseS
             " ORDER BY due_at LIMIT ?", (now.timestamp(), limit))
         return [c for c in map(_conv, rows) if c is not None]
 
-    async def list_conversations(self, status: Status | None = None) -> list[Conversation]:
-        if status is None:
-            rows = await self.db.fetchall("SELECT doc FROM conversations ORDER BY id")
-        else:
-            rows = await self.db.fetchall(
-                "SELECT doc FROM conversations WHERE status = ? ORDER BY id", (status.value,))
+    async def list_conversations(self, status: Status | None = None, *,
+                                 inbox: str | None = None) -> list[Conversation]:
+        where, params = _listing_filter(status=status, inbox=inbox)
+        rows = await self.db.fetchall(f"SELECT doc FROM conversations{where} ORDER BY id",
+                                      params)
         return [c for c in map(_conv, rows) if c is not None]
 
     async def get_message(self, message_id: int) -> Message | None:

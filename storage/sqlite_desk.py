@@ -41,8 +41,13 @@ class SqliteDeskMixin:
         await self.db.write("UPDATE leads SET doc = ? WHERE id = ?",
                             (codec.dumps(codec.lead_doc(lead)), lead.id))
 
-    async def list_leads(self) -> list[Lead]:
-        rows = await self.db.fetchall("SELECT doc FROM leads ORDER BY id")
+    async def list_leads(self, *, inbox: str | None = None) -> list[Lead]:
+        if inbox is None:
+            rows = await self.db.fetchall("SELECT doc FROM leads ORDER BY id")
+        else:
+            rows = await self.db.fetchall(
+                "SELECT l.doc FROM leads l JOIN conversations c ON c.id = l.conversation_id"
+                " WHERE c.inbox = ? ORDER BY l.id", (inbox,))
         return [lead for lead in map(_lead, rows) if lead is not None]
 
     async def save_pool(self, name: str, members: Sequence[str]) -> None:

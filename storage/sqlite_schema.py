@@ -76,4 +76,19 @@ MIGRATIONS: list[str] = [
     DROP INDEX messages_by_slack_ts;
     CREATE INDEX messages_by_slack_ts ON messages (slack_channel, slack_ts) WHERE slack_ts != '';
     """,
+    # 6: a customer is a chat of one inbox (the same chat id in two inboxes is two
+    # customers): the inbox joins the customers' primary key, so the table is rebuilt;
+    # rows stored before are the default inbox's
+    """
+    CREATE TABLE customers_v6 (
+        inbox TEXT NOT NULL DEFAULT 'default', channel TEXT NOT NULL, chat_id TEXT NOT NULL,
+        doc TEXT NOT NULL, PRIMARY KEY (inbox, channel, chat_id));
+    INSERT INTO customers_v6 (inbox, channel, chat_id, doc)
+        SELECT 'default', channel, chat_id, doc FROM customers;
+    DROP TABLE customers;
+    ALTER TABLE customers_v6 RENAME TO customers;
+    ALTER TABLE conversations ADD COLUMN inbox TEXT NOT NULL DEFAULT 'default';
+    DROP INDEX conversations_by_key;
+    CREATE INDEX conversations_by_key ON conversations (inbox, channel, chat_id, id);
+    """,
 ]

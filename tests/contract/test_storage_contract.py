@@ -3,9 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
 
-from bot.models import Delivery, JobState, Limit, NewJob, Status
+import pytest
+
+from bot.models import (
+    DEFAULT_INBOX,
+    ConversationKey,
+    Delivery,
+    InboundMessage,
+    Ingested,
+    JobState,
+    Limit,
+    NewJob,
+    Status,
+)
 from storage.base import BaseStorage
+from storage.redis import RedisStorage
+from storage.sqlite import SqliteStorage
+from tests.support import before_inboxes
 from tests.support.factories import T0, inbound, job, lead, out_message, relay_plan
 
 TTL = 3600.0
@@ -559,3 +577,118 @@ async def test_concurrent_ingest_and_saves_lose_no_message(storage: BaseStorage)
     assert len(await storage.list_messages(conv_id)) == 31
     conv = await storage.require_conversation(conv_id)
     assert conv.thread_ts == "1700000000.000900"
+
+
+# -- inboxes -----------------------------------------------------------------------------------
+def _in_inbox(item: InboundMessage, inbox: str, name: str) -> InboundMessage:
+    customer = replace(item.customer, key=replace(item.key, inbox=inbox), name=name)
+    return replace(item, customer=customer, event_key=f"{inbox}/{item.event_key}")
+
+
+async def _ingest_in(storage: BaseStorage, inbox: str, chat_id: str, message_id: str,
+                     text: str = "hello") -> Ingested:
+    item = inbound(chat_id, message_id, text)
+    if inbox != DEFAULT_INBOX:
+        item = _in_inbox(item, inbox, f"{inbox} customer")
+    got = await storage.ingest(item, now=T0, plan=relay_plan, seen_ttl=TTL)
+    assert got is not None
+    return got
+
+
+async def test_the_same_chat_in_two_inboxes_is_two_customers_and_conversations(
+    storage: BaseStorage
+) -> None:
+    home = await _ingest_in(storage, DEFAULT_INBOX, "42", "1", "hello")
+    acme = await _ingest_in(storage, "acme", "42", "1", "bonjour")
+    assert acme.opened and acme.conversation.id != home.conversation.id
+    assert acme.conversation.key == ConversationKey("telegram", "42", "acme")
+    assert home.conversation.key == ConversationKey("telegram", "42")
+    # each inbox's next message joins its own conversation, not the other's
+    home_again = await _ingest_in(storage, DEFAULT_INBOX, "42", "2", "again")
+    acme_again = await _ingest_in(storage, "acme", "42", "2", "encore")
+    assert home_again.conversation.id == home.conversation.id and not home_again.opened
+    assert acme_again.conversation.id == acme.conversation.id and not acme_again.opened
+    texts = {inbox: [m.text for m in await storage.list_messages(got.conversation.id)]
+             for inbox, got in (("home", home), ("acme", acme))}
+    assert texts == {"home": ["hello", "again"], "acme": ["bonjour", "encore"]}
+    for got, name in ((home, "Ann Lee"), (acme, "acme customer")):
+        current = await storage.current_conversation(got.conversation.key)
+        assert current is not None and current.id == got.conversation.id
+        assert current.key == got.conversation.key
+        customer = await storage.get_customer(got.conversation.key)
+        assert customer is not None and customer.name == name
+        found = await storage.message_for_reply(got.message.id)
+        assert found is not None and found[2] == customer
+    assert await storage.get_customer(ConversationKey("telegram", "42", "other")) is None
+    assert await storage.current_conversation(ConversationKey("telegram", "42", "other")) is None
+
+
+async def test_conversations_and_leads_are_listed_per_inbox(storage: BaseStorage) -> None:
+    home = (await _ingest_in(storage, DEFAULT_INBOX, "42", "1")).conversation
+    acme = (await _ingest_in(storage, "acme", "42", "1")).conversation
+    active = (await _ingest_in(storage, "acme", "43", "1")).conversation
+    active.status = Status.ACTIVE
+    await storage.save_conversation(active)
+
+    async def listed(status: Status | None = None, inbox: str | None = None) -> list[int]:
+        return [c.id for c in await storage.list_conversations(status, inbox=inbox)]
+
+    assert await listed() == [home.id, acme.id, active.id]
+    assert await listed(inbox="acme") == [acme.id, active.id]
+    assert await listed(inbox=DEFAULT_INBOX) == [home.id]
+    assert await listed(Status.ACTIVE, inbox="acme") == [active.id]
+    assert await listed(Status.ACTIVE, inbox=DEFAULT_INBOX) == []
+    assert await listed(Status.NEW) == [home.id, acme.id]
+    assert await listed(inbox="other") == []
+    home_lead, _ = await storage.create_lead(lead(home.id))
+    acme_lead, _ = await storage.create_lead(lead(active.id))
+    assert [x.id for x in await storage.list_leads()] == [home_lead.id, acme_lead.id]
+    assert [x.id for x in await storage.list_leads(inbox="acme")] == [acme_lead.id]
+    assert [x.id for x in await storage.list_leads(inbox=DEFAULT_INBOX)] == [home_lead.id]
+    assert await storage.list_leads(inbox="other") == []
+
+
+@pytest.fixture
+async def old_redis_storage(redis_storage: RedisStorage) -> RedisStorage:
+    await before_inboxes.write_redis(redis_storage, before_inboxes.desk())
+    return redis_storage
+
+
+@pytest.fixture
+async def old_sqlite_storage(tmp_path: Path) -> AsyncIterator[BaseStorage]:
+    path = tmp_path / "v5.sqlite3"
+    before_inboxes.write_sqlite(path, before_inboxes.desk())
+    store = await SqliteStorage.from_url(f"sqlite:///{path}")
+    yield store
+    await store.close()
+
+
+@pytest.fixture(params=["old_sqlite_storage", "old_redis_storage"])
+def old_storage(request: pytest.FixtureRequest) -> BaseStorage:
+    """A store holding ``before_inboxes.desk()`` as the release before inboxes wrote it."""
+    return request.getfixturevalue(request.param)  # type: ignore[no-any-return]
+
+
+async def test_records_stored_without_an_inbox_are_the_default_inboxs(
+    old_storage: BaseStorage
+) -> None:
+    old = before_inboxes.desk()
+    key = ConversationKey("telegram", "42")
+    current = await old_storage.current_conversation(key)
+    assert current == old.conversations[-1] and current.key.inbox == DEFAULT_INBOX
+    assert await old_storage.find_by_thread("C1", current.thread_ts) == current
+    assert await old_storage.get_customer(key) == old.customers[0]
+    found = await old_storage.message_for_reply(old.messages[-1].id)
+    assert found is not None and found[2] == old.customers[0]
+    assert await old_storage.list_conversations(inbox=DEFAULT_INBOX) == old.conversations
+    assert await old_storage.list_leads(inbox=DEFAULT_INBOX) == old.leads
+    # the default inbox's customer writes again: the old conversation takes it
+    again = await _ingest_in(old_storage, DEFAULT_INBOX, "42", "9", "still there?")
+    assert not again.opened and again.conversation.id == current.id
+    customer = await old_storage.get_customer(key)
+    assert customer is not None and customer.name == "Ann Lee"
+    # the same chat id in another inbox is someone else
+    acme = await _ingest_in(old_storage, "acme", "42", "9")
+    assert acme.opened and acme.conversation.id not in {c.id for c in old.conversations}
+    assert await old_storage.get_customer(key) == customer
+    assert await old_storage.list_conversations(inbox="acme") == [acme.conversation]
