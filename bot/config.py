@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from bot.channels.telegram.settings import TelegramSettings, telegram_from_env
 from bot.env_reader import EnvReader, Secret
 from bot.errors import ConfigError
-from bot.inboxes import Inbox, default_inbox
+from bot.inboxes import Inbox, channel_sections, default_inbox, is_slack_bot_token, load_inboxes
 from bot.rendering import LANGUAGES
 from storage.redis_url import SCHEMES as REDIS_SCHEMES
 from storage.redis_url import masked, redis_options
@@ -90,8 +90,10 @@ class Settings:
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Build settings, collecting every problem into one :class:`ConfigError`."""
         reader = EnvReader(env)
+        telegram = telegram_from_env(reader)
         settings = cls(
-            telegram=telegram_from_env(reader), slack=_slack(reader), crm=_crm(reader),
+            telegram=telegram, slack=_slack(reader), crm=_crm(reader),
+            inbox_list=_inbox_file(reader, telegram),
             host=reader.convert("HOST", "0.0.0.0", _host),
             port=reader.convert("PORT", 8080, _port),
             storage_url=reader.convert("STORAGE_URL", StorageUrl("sqlite:///data/bot.sqlite3"),
@@ -219,6 +221,15 @@ def _host_names(raw: str) -> tuple[str, ...]:
     return hosts
 
 
+def _inbox_file(r: EnvReader, telegram: TelegramSettings) -> tuple[Inbox, ...]:
+    """The inboxes of ``INBOXES_FILE``; none when it is unset (the default inbox then)."""
+    path = r.text("INBOXES_FILE")
+    if not path:
+        return ()
+    return load_inboxes(path, env=r.env, problems=r.problems,
+                        sections=channel_sections(telegram_api_base=telegram.api_base))
+
+
 def _slack(r: EnvReader) -> SlackSettings:
     s = SlackSettings(
         bot_token=r.secret("SLACK_BOT_TOKEN"), signing_secret=r.secret("SLACK_SIGNING_SECRET"),
@@ -228,15 +239,18 @@ def _slack(r: EnvReader) -> SlackSettings:
         operators=frozenset(_ordered_ids(r.text("SLACK_OPERATORS"))),
         command="/" + r.text("SLACK_COMMAND", "/leads").lstrip("/"),
         file_hosts=r.convert("SLACK_FILE_HOSTS", SLACK_FILE_HOSTS, _host_names))
-    r.require(not s.bot_token or s.bot_token.startswith("xoxb-"),
+    r.require(not s.bot_token or is_slack_bot_token(s.bot_token),
               "SLACK_BOT_TOKEN: expected a bot token starting with xoxb-")
     r.require(not s.app_token or s.app_token.startswith("xapp-"),
               "SLACK_APP_TOKEN: expected an app-level token starting with xapp-")
-    r.require(not s.enabled or bool(s.channel),
+    with_file = bool(r.text("INBOXES_FILE"))  # the file names each inbox's channel
+    r.require(with_file or not s.enabled or bool(s.channel),
               "SLACK_CHANNEL: required when SLACK_BOT_TOKEN is set (the operators' channel id)")
+    r.require(not with_file or s.enabled,
+              "SLACK_BOT_TOKEN: required with INBOXES_FILE, whose inboxes post to Slack")
     r.require(not s.enabled or s.socket_mode or bool(s.signing_secret),
               "SLACK_SIGNING_SECRET: required in HTTP mode (set it, or SLACK_APP_TOKEN)")
-    r.require(s.enabled or not (s.app_token or s.channel),
+    r.require(s.enabled or with_file or not (s.app_token or s.channel),
               "SLACK_BOT_TOKEN: required when SLACK_APP_TOKEN or SLACK_CHANNEL is set")
     return s
 
