@@ -6,9 +6,7 @@ import html
 import re
 
 _HTML_TOKEN = re.compile(r"<[^>]*>|&#?\w+;|.", re.S)
-
 _TAG_NAME = re.compile(r"<(/?)([\w-]+)")
-
 _Stack = list[tuple[str, str]]  # open tags: (name, the opening tag as written)
 
 

@@ -20,14 +20,10 @@ _LIFTED = re.compile(
 # A styled span stays within one line and 1000 characters: the bound keeps a line full
 # of unmatched markers linear instead of quadratic.
 _STYLE = re.compile(r"(?<!\w)([*_~])(?=\S)([^\n]{0,1000}?\S)\1(?!\w)")
-
 _TAGS = {"*": "b", "_": "i", "~": "s"}
-
 # Real replies nest two or three styles; "*_*_*_…" must not exhaust the stack.
 _MAX_NESTING = 8
-
 _LINK_SCHEMES = ("http://", "https://", "mailto:", "tg://", "ftp://")
-
 _QUOTE = re.compile(r"^&gt; ?")
 
 

@@ -12,9 +12,7 @@ from typing import Any
 from bot.rich_text import Element, children, element_text
 
 _LINK_SCHEMES = ("http://", "https://", "mailto:", "tg://", "ftp://")
-
 _BULLETS = ("•", "◦", "▪")
-
 # Telegram allows nothing inside <code>, so a code span drops its other styles.
 _STYLE_TAGS = (("strike", "s"), ("italic", "i"), ("bold", "b"))
 
