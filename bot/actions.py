@@ -51,7 +51,7 @@ class ConversationActions:
         conv.assignee = user
         extra = []
         if notify and was_new and await preference(self.storage, "notify_on_accept"):
-            extra.append(await self._to_customer(conv, "telegram/accepted.html", "accepted"))
+            extra.append(await self._to_customer(conv, "accepted", "accepted"))
         await self._save_and_refresh(conv, extra)
         return DONE
 
@@ -65,7 +65,7 @@ class ConversationActions:
         conv.extra["decline_reason"] = reason
         extra = []
         if notify:
-            extra.append(await self._to_customer(conv, "telegram/declined.html", "declined",
+            extra.append(await self._to_customer(conv, "declined", "declined",
                                                  reason=reason))
         await self._save_and_refresh(conv, extra)
         return DONE
@@ -88,7 +88,7 @@ class ConversationActions:
         self._mark(conv, Status.CLOSED, "closed", user)
         extra = []
         if await preference(self.storage, "goodbye_on_close"):
-            extra.append(await self._to_customer(conv, "telegram/goodbye.html", "closed"))
+            extra.append(await self._to_customer(conv, "goodbye", "closed"))
         await self._save_and_refresh(conv, extra)
         return DONE
 
@@ -108,13 +108,13 @@ class ConversationActions:
         # the new status has other timers (a reopened conversation can idle-close again)
         conv.due_at = self.clock.now()
 
-    async def _to_customer(self, conv: Conversation, template: str, verb: str,
+    async def _to_customer(self, conv: Conversation, purpose: str, verb: str,
                            **context: str) -> NewJob:
         customer = await self.storage.get_customer(conv.key)
-        language = customer.language if customer else ""
-        html = self.renderer.render_for(template, language, **context)
+        language = self.renderer.language_for(customer.language if customer else "")
         dedupe = f"{verb}:{conv.id}:{conv.extra['transitions']}"
-        return jobs.send_text(conv.key, html, dedupe, conv_id=conv.id)
+        return jobs.send_text(conv.key, jobs.CustomerText(purpose, language, context), dedupe,
+                              conv_id=conv.id)
 
     async def _save_and_refresh(self, conv: Conversation, extra: list[NewJob]) -> None:
         await self.storage.save_conversation(conv)

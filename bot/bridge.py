@@ -114,9 +114,10 @@ class Bridge:
         if not await self.storage.mark_seen(inbound.event_key, SEEN_TTL):
             return  # a redelivered /start: greet once
         first_name = inbound.customer.name.split(" ")[0]
-        html = self.renderer.render_for("telegram/greeting.html", inbound.customer.language,
-                                        name=first_name)
-        await self._enqueue([jobs.send_text(inbound.key, html, inbound.event_key)])
+        greeting = jobs.CustomerText(
+            "greeting", self.renderer.language_for(inbound.customer.language),
+            {"name": first_name})
+        await self._enqueue([jobs.send_text(inbound.key, greeting, inbound.event_key)])
 
     # -- operators ------------------------------------------------------------------------
     async def on_operator_message(self, message: OperatorMessage) -> bool:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
 from bot.models import Conversation, ConversationKey, Message, NewJob
 
 RELAY_IN = "slack.relay_in"          # a customer message → the thread
@@ -19,6 +23,20 @@ CRM_WEBHOOK = "crm.webhook"          # a lead event → the CRM webhook
 # Telegram sends the items of an album as separate messages within a moment; the first
 # one's relay waits this long so the whole album goes out as one Slack post.
 ALBUM_WAIT = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerText:
+    """A bot text for a customer, before any channel has put it in its format.
+
+    :param purpose: the template, ``templates/customer/<purpose>.<language>.j2``
+    :param language: one of ``bot.rendering.LANGUAGES`` (``Renderer.language_for``)
+    :param context: the template's variables; JSON values only (the job is stored)
+    """
+
+    purpose: str
+    language: str
+    context: Mapping[str, Any] = field(default_factory=dict)
 
 
 def to_slack(conv_id: int) -> str:
@@ -54,10 +72,22 @@ def whisper(user: str, text: str, thread_ts: str, dedupe_key: str, *,
     return NewJob(WHISPER, payload, dedupe_key)
 
 
-def send_text(key: ConversationKey, html: str, dedupe_key: str, conv_id: int = 0) -> NewJob:
+def send_text(key: ConversationKey, text: CustomerText, dedupe_key: str,
+              conv_id: int = 0) -> NewJob:
+    """The channel renders ``text`` into its own format when it sends it. (A payload with
+    ``html`` instead, queued by an older release, is sent as it is.)"""
     ordering = to_customer(conv_id) if conv_id else f"chan:{key}"
-    return NewJob(SEND_TEXT, {"channel": key.channel, "chat_id": key.chat_id, "html": html,
-                              "conversation_id": conv_id}, dedupe_key, ordering)
+    return NewJob(SEND_TEXT, {"channel": key.channel, "chat_id": key.chat_id,
+                              "purpose": text.purpose, "language": text.language,
+                              "context": dict(text.context), "conversation_id": conv_id},
+                  dedupe_key, ordering)
+
+
+def rendered_before(payload: Mapping[str, Any]) -> str | None:
+    """The finished text of a ``send_text`` job queued by a release that rendered customer
+    texts before queueing them (Telegram HTML, under ``html``); None for a neutral one."""
+    text = payload.get("html")
+    return None if text is None else str(text)
 
 
 def react(msg: Message, name: str) -> NewJob:

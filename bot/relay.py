@@ -7,9 +7,9 @@ from typing import TypeVar
 
 from bot import jobs
 from bot.cards import CardBuilder
-from bot.channels.base import Channel, OutboundFile
+from bot.channels.base import Channel, OperatorReply, OutboundFile, SharedText
 from bot.errors import PermanentError
-from bot.formatting import mentioned_user_ids, slack_to_telegram_html
+from bot.formatting import mentioned_user_ids
 from bot.models import (
     SHARED_MESSAGE,
     Attachment,
@@ -24,7 +24,7 @@ from bot.models import (
 from bot.outbox import Finish, Outbox
 from bot.preferences import preference
 from bot.rendering import Renderer
-from bot.rich_text import rich_text_html, rich_text_user_ids
+from bot.rich_text import rich_text_user_ids
 from bot.slack.workspace import SlackWorkspace
 from storage.base import BaseStorage
 
@@ -90,7 +90,7 @@ class Relay:
 
     def _customer_limit(self) -> Limit:
         rate, burst = self.rates.per_customer_chat
-        # ordering keys name the conversation; a per-chat bucket is what Telegram counts
+        # ordering keys name the conversation; a per-chat bucket is what channels count
         return Limit("chat:", rate, burst, per_ordering_key=True)
 
     @property
@@ -217,39 +217,30 @@ class Relay:
     async def _load_reply(self, job: Job) -> tuple[Message, Conversation, Customer | None]:
         return _stored(await self.storage.message_for_reply(_message_id(job)))
 
-    async def _reply_html(self, msg: Message, customer: Customer | None) -> str:
-        """The reply as the customer reads it, or "" when it has nothing to show."""
-        language = customer.language if customer else ""
-        body = await self._reply_body(msg, language)
-        if not body:
+    async def _reply_text(self, msg: Message, customer: Customer | None,
+                          channel: Channel) -> str:
+        """The reply in the channel's format, or "" when it has nothing to show."""
+        language = self.renderer.language_for(customer.language if customer else "")
+        shared = [SharedText(a.name, str(a.details.get("text") or ""))
+                  for a in msg.attachments if a.kind == SHARED_MESSAGE]
+        if not (msg.rich_text or msg.text.strip() or any(s.text.strip() for s in shared)):
             return ""
-        show_name = await preference(self.storage, "show_operator_name")
-        operator = (await self.slack.profile(msg.author))["first"] if show_name else ""
-        return self.renderer.render_for("telegram/operator_reply.html", language,
-                                        operator=operator, body=body)
-
-    async def _reply_body(self, msg: Message, language: str) -> str:
-        shares = [a for a in msg.attachments if a.kind == SHARED_MESSAGE]
-        texts = [msg.text, *(str(a.details.get("text") or "") for a in shares)]
+        texts = [msg.text, *(s.text for s in shared)]
         names = await self.slack.display_names(dict.fromkeys(
             rich_text_user_ids(msg.rich_text) + [u for t in texts for u in mentioned_user_ids(t)]))
-        own = rich_text_html(msg.rich_text, user_names=names) if msg.rich_text else ""
-        parts = [own or (slack_to_telegram_html(msg.text, user_names=names)
-                         if msg.text.strip() else "")]
-        parts += [self.renderer.render_for(
-            "telegram/forwarded.html", language, name=share.name,
-            body=slack_to_telegram_html(text, user_names=names))
-            for share, text in zip(shares, texts[1:], strict=True) if text.strip()]
-        return "\n\n".join(part for part in parts if part.strip())
+        show_name = await preference(self.storage, "show_operator_name")
+        operator = (await self.slack.profile(msg.author))["first"] if show_name else ""
+        return channel.render_reply(OperatorReply(
+            msg.text, msg.rich_text, shared, operator=operator, user_names=names), language)
 
     async def send(self, job: Job) -> Finish | None:
         msg, conv, customer = await self._load_reply(job)
         if msg.channel_message_id or msg.deleted:
             return None  # sent by an earlier run, or deleted before it went out
         channel = self._channel(conv.key.channel)
-        html = await self._reply_html(msg, customer)
+        text = await self._reply_text(msg, customer, channel)
         msg.channel_message_id, skipped = await self._send_to(channel, conv.key.chat_id, msg,
-                                                              html)
+                                                              text)
         msg.delivery = Delivery.DELIVERED
         name = await preference(self.storage, "delivery_reaction")
         follow_ups = [jobs.react(msg, name)] if name else []
@@ -259,7 +250,7 @@ class Relay:
         return Finish(messages=[msg], jobs=follow_ups)
 
     async def _send_to(self, channel: Channel, chat_id: str, msg: Message,
-                       html: str) -> tuple[str, list[tuple[Attachment, str]]]:
+                       text: str) -> tuple[str, list[tuple[Attachment, str]]]:
         """Send the reply's files (the text as the first one's caption), else its text.
 
         A file Slack will not give is skipped, with its reason, and the rest still goes;
@@ -274,10 +265,10 @@ class Relay:
             except PermanentError as exc:
                 skipped.append((a, exc.reason))
                 continue
-            sent = await channel.send_file(chat_id, file, "" if first_id else html)
+            sent = await channel.send_file(chat_id, file, "" if first_id else text)
             first_id = first_id or sent
-        if not first_id and html:
-            first_id = await channel.send_text(chat_id, html)
+        if not first_id and text:
+            first_id = await channel.send_text(chat_id, text)
         if not first_id:
             reason = skipped[0][1] if skipped else "the reply has nothing a customer can be shown"
             raise PermanentError(reason, code="nothing_to_send")
@@ -287,12 +278,12 @@ class Relay:
         msg, conv, customer = await self._load_reply(job)
         if not msg.channel_message_id:
             return  # never reached the customer; nothing to edit
-        html = await self._reply_html(msg, customer)
-        if not html:
+        channel = self._channel(conv.key.channel)
+        text = await self._reply_text(msg, customer, channel)
+        if not text:
             raise PermanentError("the edit left nothing a customer can be shown",
                                  code="nothing_to_send")
-        await self._channel(conv.key.channel).edit_text(conv.key.chat_id,
-                                                        msg.channel_message_id, html)
+        await channel.edit_text(conv.key.chat_id, msg.channel_message_id, text)
 
     async def delete(self, job: Job) -> None:
         msg, conv = await self._load(job)
@@ -302,4 +293,8 @@ class Relay:
 
     async def send_text(self, job: Job) -> None:
         p = job.payload
-        await self._channel(p["channel"]).send_text(p["chat_id"], p["html"])
+        channel = self._channel(p["channel"])
+        text = jobs.rendered_before(p)
+        if text is None:
+            text = channel.render(p["purpose"], p["language"], p["context"])
+        await channel.send_text(p["chat_id"], text)

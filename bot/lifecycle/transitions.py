@@ -116,7 +116,8 @@ class TransitionEffects:
                                     reopen_within=human_duration(policy.reopen_within))
         out = [jobs.notice(conv.id, text, f"autoclose:{conv.id}:{number}")]
         if told:
-            html = self.renderer.render_for("telegram/idle_closed.html", audience.language)
-            out.insert(0, jobs.send_text(conv.key, html, f"idle_closed:{conv.id}:{number}",
+            farewell = jobs.CustomerText("idle_closed",
+                                     self.renderer.language_for(audience.language))
+            out.insert(0, jobs.send_text(conv.key, farewell, f"idle_closed:{conv.id}:{number}",
                                          conv_id=conv.id))
         return out

@@ -65,7 +65,7 @@ class CustomerEffects:
             return
         end = pause.end()
         back = asdict(moment(end, hours.tz if hours else "UTC")) if end else None
-        await self._reply_once(conv, f"away:{conv.id}:{pause.id}", "telegram/away.html",
+        await self._reply_once(conv, f"away:{conv.id}:{pause.id}", "away",
                                {"away_message": pause.message, "back": back},
                                {"arrived_while_paused": pause.id, "away_sent": pause.id},
                                AWAY_TTL)
@@ -76,19 +76,19 @@ class CustomerEffects:
         period = opening.isoformat() if opening else "never"
         if opening is None or conv.extra.get("out_of_hours_sent") == period:
             return
-        await self._reply_once(conv, f"closed:{conv.id}:{period}", "telegram/out_of_hours.html",
+        await self._reply_once(conv, f"closed:{conv.id}:{period}", "out_of_hours",
                                {"opening": asdict(hours.moment(opening))},
                                {"out_of_hours_sent": period}, OUT_OF_HOURS_TTL)
 
-    async def _reply_once(self, conv: Conversation, key: str, template: str,
+    async def _reply_once(self, conv: Conversation, key: str, purpose: str,
                           context: dict[str, Any], marks: dict[str, Any], ttl: float) -> None:
         # Test-and-set first: a crash right after it loses this one reply, never doubles it.
         if not await self.storage.mark_seen(key, ttl):
             return
         customer = await self.storage.get_customer(conv.key)
-        html = self.renderer.render_for(template, customer.language if customer else "",
-                                        **context)
-        await self._enqueue([jobs.send_text(conv.key, html, key, conv_id=conv.id),
+        language = self.renderer.language_for(customer.language if customer else "")
+        text = jobs.CustomerText(purpose, language, context)
+        await self._enqueue([jobs.send_text(conv.key, text, key, conv_id=conv.id),
                              mark_conversation(conv.id, marks, f"mark:{key}")])
 
     async def apply_marks(self, job: Job) -> None:
@@ -107,9 +107,9 @@ class CustomerEffects:
         # told once a day, not on every message they send
         key = f"intake_closed:{inbound.key}:{self.clock.now().date().isoformat()}"
         if await self.storage.mark_seen(key, INTAKE_TTL):
-            html = self.renderer.render_for("telegram/intake_closed.html",
-                                            inbound.customer.language)
-            await self._enqueue([jobs.send_text(inbound.key, html, key)])
+            text = jobs.CustomerText("intake_closed",
+                                     self.renderer.language_for(inbound.customer.language))
+            await self._enqueue([jobs.send_text(inbound.key, text, key)])
         return False
 
     async def _enqueue(self, new_jobs: list[NewJob]) -> None:

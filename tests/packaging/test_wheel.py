@@ -71,7 +71,7 @@ def test_installed_renderer_reads_its_own_templates(installed: Path, tmp_path: P
     script = ("import bot.rendering as r; "
               "print(r.__file__); print(r.TEMPLATES); "
               "print(len(r.Renderer().template_names())); "
-              "print(r.Renderer().render_for('telegram/greeting.html', 'fr', name='Ann'))")
+              "print(r.Renderer().render_customer('greeting', 'fr', {'name': 'Ann'}))")
     done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path,
                           env=offline_env(PYTHONPATH=str(installed)),
                           capture_output=True, text=True, timeout=60, check=True)

@@ -156,7 +156,7 @@ def test_a_default_language_without_customer_texts_is_refused(language: str) -> 
 
 
 def test_the_languages_offered_are_those_the_customer_templates_exist_in() -> None:
-    folder = Path(__file__).resolve().parents[2] / "templates" / "telegram"
+    folder = Path(__file__).resolve().parents[2] / "templates" / "customer"
     assert {name.split(".")[1] for name in os.listdir(folder)} == set(LANGUAGES)
 
 

@@ -4,12 +4,9 @@ import re
 
 import pytest
 
-from bot.formatting import (
-    mentioned_user_ids,
-    slack_to_telegram_html,
-    split_html,
-    visible_length,
-)
+from bot.channels.telegram.limits import split_html, visible_length
+from bot.channels.telegram.mrkdwn import slack_to_telegram_html
+from bot.formatting import mentioned_user_ids
 from tests.fakes.telegram_wire import html_to_plain
 
 NAMES = {"U1": "Ann Lee", "U2": "<b>Bob</b> & co"}

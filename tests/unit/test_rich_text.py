@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from bot.formatting import slack_to_telegram_html
-from bot.rich_text import rich_text_html, rich_text_user_ids
+from bot.channels.telegram.mrkdwn import slack_to_telegram_html
+from bot.channels.telegram.rich_text import rich_text_html
+from bot.rich_text import rich_text_user_ids
 
 
 def rich(*elements: dict[str, Any]) -> list[dict[str, Any]]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from datetime import UTC, datetime
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
@@ -31,11 +31,12 @@ from aiogram.methods import (
 from aiogram.methods.base import Response
 from aiogram.types import BufferedInputFile, LinkPreviewOptions, Message
 
-from bot.channels.base import OutboundFile
+from bot.channels.base import OperatorReply, OutboundFile
 from bot.channels.telegram.errors import TOO_BIG_DOWNLOAD, TRANSPORT_ERRORS, delivery_error
+from bot.channels.telegram.limits import split_html, visible_length
 from bot.channels.telegram.media import message_attachments
+from bot.channels.telegram.rendering import TelegramRendering
 from bot.errors import PermanentError
-from bot.formatting import split_html, visible_length
 from bot.models import Attachment, ConversationKey, Customer, InboundMessage
 
 T = TypeVar("T")
@@ -71,8 +72,9 @@ class TelegramChannel:
     name: ClassVar[str] = "telegram"
     max_download: ClassVar[int] = 20 * 1024 * 1024
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, *, rendering: TelegramRendering | None = None) -> None:
         self.bot = bot
+        self.rendering = rendering or TelegramRendering()
 
     # -- inbound ---------------------------------------------------------------------------
 
@@ -95,6 +97,12 @@ class TelegramChannel:
             raw=message.model_dump(mode="json", exclude_none=True, by_alias=True))
 
     # -- outbound --------------------------------------------------------------------------
+
+    def render(self, purpose: str, language: str, context: Mapping[str, Any]) -> str:
+        return self.rendering.render(purpose, language, context)
+
+    def render_reply(self, reply: OperatorReply, language: str) -> str:
+        return self.rendering.render_reply(reply, language)
 
     async def send_text(self, chat_id: str, html: str) -> str:
         ids = [await self._send_message(chat_id, chunk) for chunk in split_html(html, TEXT_LIMIT)]
