@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from bot import jobs
 from bot.cards import CardBuilder
-from bot.channels.base import Channel, OutboundFile
+from bot.channels.base import Channel
 from bot.errors import PermanentError
 from bot.formatting import mentioned_user_ids, slack_to_telegram_html
 from bot.models import (
@@ -19,6 +19,7 @@ from bot.models import (
     Job,
     Limit,
     Message,
+    OutboundFile,
     Status,
 )
 from bot.outbox import Finish, Outbox

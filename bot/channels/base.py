@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
-from bot.models import Attachment
-
-
-@dataclass(frozen=True, slots=True)
-class OutboundFile:
-    """A file an operator shared in the thread, downloaded and ready to send."""
-
-    name: str
-    mime: str
-    data: bytes
+from bot.models import Attachment, OutboundFile
 
 
 class Channel(Protocol):

@@ -9,10 +9,9 @@ import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 from yarl import URL
 
-from bot.channels.base import OutboundFile
 from bot.config import SLACK_FILE_HOSTS
 from bot.errors import PermanentError, RetryableError
-from bot.models import Attachment
+from bot.models import Attachment, OutboundFile
 from bot.slack.blocks import Block
 from bot.slack.errors import calling_slack
 from bot.slack.file_hosts import FileHosts

@@ -31,12 +31,11 @@ from aiogram.methods import (
 from aiogram.methods.base import Response
 from aiogram.types import BufferedInputFile, LinkPreviewOptions, Message
 
-from bot.channels.base import OutboundFile
 from bot.channels.telegram.errors import TOO_BIG_DOWNLOAD, TRANSPORT_ERRORS, delivery_error
 from bot.channels.telegram.media import message_attachments
 from bot.errors import PermanentError
 from bot.formatting import split_html, visible_length
-from bot.models import Attachment, ConversationKey, Customer, InboundMessage
+from bot.models import Attachment, ConversationKey, Customer, InboundMessage, OutboundFile
 
 T = TypeVar("T")
 
