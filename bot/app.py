@@ -196,6 +196,7 @@ def _wire_lifecycle(bot_app: BotApp) -> None:
 def _wire_slack(bot_app: BotApp) -> None:
     from bot.slack.app import SocketModeRunner, add_slack_route, build_slack_app
     from bot.slack.app import build_slack_client
+    from bot.slack.deliveries import SlackDeliveries
     from handlers.slack_actions import register_action_handlers
     from handlers.slack_events import register_slack_handlers
 
@@ -208,7 +209,8 @@ def _wire_slack(bot_app: BotApp) -> None:
     bot_app.components.append(workspace)
     slack_app = build_slack_app(client=client, signing_secret=s.signing_secret,
                                 socket_mode=s.socket_mode)
-    register_slack_handlers(slack_app, bridge=bot_app.bridge, storage=bot_app.storage)
+    register_slack_handlers(slack_app, bridge=bot_app.bridge,
+                            deliveries=SlackDeliveries(bot_app.storage))
     register_action_handlers(slack_app, desk=bot_app.desk, renderer=bot_app.renderer)
     bot_app.slack_app = slack_app
     if s.socket_mode:

@@ -18,6 +18,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.models import CardRef, LeadForm, LeadRequest, OperatorMessage
 from bot.rendering import Renderer
 from bot.slack.app import add_slack_route, build_slack_app, build_slack_client
+from bot.slack.deliveries import SlackDeliveries
 from bot.slack.interactions import card_metadata
 from bot.slack.modals import decline_modal, decline_texts
 from handlers.slack_actions import register_action_handlers
@@ -91,7 +92,8 @@ async def http(slack: FakeSlackAPI, desk: RecordingDesk, sqlite_storage: BaseSto
                aiohttp_client: AiohttpClient) -> TestClient:
     app = build_slack_app(client=build_slack_client("xoxb-test", slack.url),
                           signing_secret=SECRET, socket_mode=False)
-    register_slack_handlers(app, bridge=NoBridge(), storage=sqlite_storage)
+    register_slack_handlers(app, bridge=NoBridge(),
+                            deliveries=SlackDeliveries(sqlite_storage))
     register_action_handlers(app, desk=desk, renderer=Renderer())
     register_fallbacks(app)
     web_app = web.Application()
