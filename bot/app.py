@@ -211,7 +211,8 @@ def _wire_slack(bot_app: BotApp) -> None:
                                 socket_mode=s.socket_mode)
     register_slack_handlers(slack_app, bridge=bot_app.bridge,
                             deliveries=SlackDeliveries(bot_app.storage))
-    register_action_handlers(slack_app, desk=bot_app.desk, renderer=bot_app.renderer)
+    register_action_handlers(slack_app, desk=bot_app.desk, renderer=bot_app.renderer,
+                             workspace=workspace)
     bot_app.slack_app = slack_app
     if s.socket_mode:
         bot_app.components.append(SocketModeRunner(slack_app, app_token=s.app_token))
