@@ -18,6 +18,7 @@ from bot.crm.base import BaseCrm
 from bot.desk import Desk
 from bot.leads import LeadService
 from bot.config import Settings
+from bot.errors import ConfigError, StorageError
 from bot.failures import FailureReporter
 from bot.lifecycle.clock import Clock, SystemClock
 from bot.lifecycle.scheduler import Scheduler
@@ -101,6 +102,17 @@ def log_disabled_parts(settings: Settings) -> None:
             "Slack workspace disabled: set SLACK_BOT_TOKEN, SLACK_CHANNEL and "
             "SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode) to enable it; "
             "customer messages are stored and wait until it is")
+
+
+async def open_storage(settings: Settings) -> BaseStorage:
+    """The store ``STORAGE_URL`` names, for the server and the command-line tools.
+
+    :raise ConfigError: the store cannot be opened, or a SQLite store went missing
+    """
+    try:
+        return await create_storage(settings.storage_url, sqlite_create=settings.sqlite_create)
+    except StorageError as exc:
+        raise ConfigError([f"STORAGE_URL: {exc}"]) from exc
 
 
 async def build_app(
