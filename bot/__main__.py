@@ -14,7 +14,7 @@ from aiohttp import web
 from dotenv import dotenv_values
 
 from bot import loggers
-from bot.app import BotApp, build_app, log_disabled_parts
+from bot.app import BotApp, build_app, log_disabled_parts, open_storage
 from bot.config import Settings
 from bot.errors import BridgeError, ConfigError
 from bot.logging_setup import keep_bodies_out_of_logs, log_handler
@@ -43,7 +43,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
 
 
 async def serve(settings: Settings) -> None:
-    claimed = await claim(settings)  # first: a taken port or a bad path stops it cleanly
+    # first: a taken port or a bad path stops it cleanly
+    claimed = await claim(settings, open_storage)
     bot_app = await build_on(settings, claimed)
     log_disabled_parts(settings)
     runner = web.AppRunner(bot_app.web, access_log=None, handle_signals=False)
@@ -91,12 +92,26 @@ def run_server(settings: Settings) -> int:
 
 
 def run_export(settings: Settings, argv: list[str]) -> int:
-    from bot.export import export_leads
+    from bot.export import BAD_FORMAT, export_format
 
+    if (fmt := export_format(argv)) is None:
+        print(BAD_FORMAT, file=sys.stderr)
+        return 2
     try:
-        return asyncio.run(export_leads(settings, argv, sys.stdout))
+        asyncio.run(export_from_store(settings, fmt))
     except ConfigError as exc:  # found on opening the store
         return report_config_error(exc)
+    return 0
+
+
+async def export_from_store(settings: Settings, fmt: str) -> None:
+    from bot.export import export_leads
+
+    storage = await open_storage(settings)
+    try:
+        await export_leads(storage, fmt, sys.stdout)
+    finally:
+        await storage.close()
 
 
 def print_usage() -> None:

@@ -18,6 +18,7 @@ from bot.crm.base import BaseCrm
 from bot.desk import Desk
 from bot.leads import LeadService
 from bot.config import Settings
+from bot.errors import ConfigError, StorageError
 from bot.failures import FailureReporter
 from bot.lifecycle.clock import Clock, SystemClock
 from bot.lifecycle.scheduler import Scheduler
@@ -101,6 +102,17 @@ def log_disabled_parts(settings: Settings) -> None:
             "Slack workspace disabled: set SLACK_BOT_TOKEN, SLACK_CHANNEL and "
             "SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode) to enable it; "
             "customer messages are stored and wait until it is")
+
+
+async def open_storage(settings: Settings) -> BaseStorage:
+    """The store ``STORAGE_URL`` names, for the server and the command-line tools.
+
+    :raise ConfigError: the store cannot be opened, or a SQLite store went missing
+    """
+    try:
+        return await create_storage(settings.storage_url, sqlite_create=settings.sqlite_create)
+    except StorageError as exc:
+        raise ConfigError([f"STORAGE_URL: {exc}"]) from exc
 
 
 async def build_app(
@@ -196,6 +208,7 @@ def _wire_lifecycle(bot_app: BotApp) -> None:
 def _wire_slack(bot_app: BotApp) -> None:
     from bot.slack.app import SocketModeRunner, add_slack_route, build_slack_app
     from bot.slack.app import build_slack_client
+    from bot.slack.deliveries import SlackDeliveries
     from handlers.slack_actions import register_action_handlers
     from handlers.slack_events import register_slack_handlers
 
@@ -208,8 +221,10 @@ def _wire_slack(bot_app: BotApp) -> None:
     bot_app.components.append(workspace)
     slack_app = build_slack_app(client=client, signing_secret=s.signing_secret,
                                 socket_mode=s.socket_mode)
-    register_slack_handlers(slack_app, bridge=bot_app.bridge, storage=bot_app.storage)
-    register_action_handlers(slack_app, desk=bot_app.desk, renderer=bot_app.renderer)
+    register_slack_handlers(slack_app, bridge=bot_app.bridge,
+                            deliveries=SlackDeliveries(bot_app.storage))
+    register_action_handlers(slack_app, desk=bot_app.desk, renderer=bot_app.renderer,
+                             workspace=workspace)
     bot_app.slack_app = slack_app
     if s.socket_mode:
         bot_app.components.append(SocketModeRunner(slack_app, app_token=s.app_token))

@@ -6,25 +6,25 @@
   the last entry (``last_activity_at``, ``last_activity_kind``, ``last_activity_text``);
   ``tags`` are joined with ``;``. Use ``jsonl`` for the full transcript.
 
-Only the data goes to ``out``; problems go to ``err`` (stderr) and logs to the log handler.
+Only the data goes to ``out``; logs go to the log handler. The store comes from the caller
+(``bot/__main__.py`` opens it), so this module never builds one.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
 from bot import loggers
-from bot.config import Settings
 from bot.crm.base import lead_json
 from bot.models import Lead
-from bot.startup import open_storage
+from storage.base import BaseStorage
 
 FORMATS = ("csv", "jsonl")
 USAGE = "usage: python -m bot leads export --format csv|jsonl"
+BAD_FORMAT = f"leads export: expected --format csv or --format jsonl\n{USAGE}"
 CSV_COLUMNS = (
     "id", "conversation_id", "owner", "status", "source", "created_by", "created_at",
     "first_name", "last_name", "username", "email", "phone", "company", "language", "channel",
@@ -42,26 +42,20 @@ def export_format(argv: Sequence[str]) -> str | None:
     return None
 
 
-async def export_leads(settings: Settings, argv: list[str], out: TextIO,
-                       err: TextIO | None = None) -> int:
-    """:return: the process exit code (2 on a bad command line)"""
-    fmt = export_format(argv)
-    if fmt is None:
-        print(f"leads export: expected --format csv or --format jsonl\n{USAGE}",
-              file=err or sys.stderr)
-        return 2
-    storage = await open_storage(settings)  # ConfigError: STORAGE_URL unusable or lost
-    try:
-        leads = await storage.list_leads()
-    finally:
-        await storage.close()
+async def export_leads(storage: BaseStorage, fmt: str, out: TextIO) -> int:
+    """Write every lead in ``storage`` to ``out``; the caller closes the store.
+
+    :param fmt: one of :data:`FORMATS` (see :func:`export_format`)
+    :return: how many leads were written
+    """
+    leads = await storage.list_leads()
     if fmt == "jsonl":
         write_jsonl(leads, out)
     else:
         write_csv(leads, out)
     out.flush()
     loggers.crm.info("exported %d leads as %s", len(leads), fmt)
-    return 0
+    return len(leads)
 
 
 def write_jsonl(leads: Sequence[Lead], out: TextIO) -> None:

@@ -90,6 +90,16 @@ class Attachment:
 
 
 @dataclass(frozen=True, slots=True)
+class OutboundFile:
+    """A file downloaded and ready to send: an operator's to the customer's channel, or a
+    customer's to the Slack thread."""
+
+    name: str
+    mime: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class InboundMessage:
     """A customer's message normalized at the channel edge; ``raw`` keeps the original."""
 

@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from bot import jobs
 from bot.cards import CardBuilder
-from bot.channels.base import Channel, OperatorReply, OutboundFile, SharedText
+from bot.channels.base import Channel, OperatorReply, SharedText
 from bot.errors import PermanentError
 from bot.formatting import mentioned_user_ids
 from bot.models import (
@@ -19,6 +19,7 @@ from bot.models import (
     Job,
     Limit,
     Message,
+    OutboundFile,
     Status,
 )
 from bot.outbox import Finish, Outbox

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import errno
 import socket
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
 
 from bot.config import Settings
-from bot.errors import ConfigError, StorageError
-from storage import create_storage
+from bot.errors import ConfigError
 from storage.base import BaseStorage
 
 _AddressInfo = tuple[socket.AddressFamily, socket.SocketKind, int, str, tuple[object, ...]]
@@ -28,9 +27,14 @@ class Claimed:
     storage: BaseStorage
 
 
-async def claim(settings: Settings) -> Claimed:
+async def claim(settings: Settings,
+                open_storage: Callable[[Settings], Awaitable[BaseStorage]]) -> Claimed:
     """Bind the server's sockets and open the store, or raise one :class:`ConfigError`
-    listing what failed of both (and release what succeeded)."""
+    listing what failed of both (and release what succeeded).
+
+    :param open_storage: the composition root's (:func:`bot.app.open_storage`); it raises
+        :class:`ConfigError` for a store that cannot be opened
+    """
     problems: list[str] = []
     sockets: list[socket.socket] = []
     storage: BaseStorage | None = None
@@ -48,14 +52,6 @@ async def claim(settings: Settings) -> Claimed:
             await storage.close()
         raise ConfigError(problems)
     return Claimed(sockets=sockets, storage=storage)
-
-
-async def open_storage(settings: Settings) -> BaseStorage:
-    """:raise ConfigError: the store cannot be opened, or a SQLite store went missing"""
-    try:
-        return await create_storage(settings.storage_url, sqlite_create=settings.sqlite_create)
-    except StorageError as exc:
-        raise ConfigError([f"STORAGE_URL: {exc}"]) from exc
 
 
 def bind_sockets(host: str, port: int) -> list[socket.socket]:

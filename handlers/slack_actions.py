@@ -11,20 +11,16 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import loggers
-from bot.errors import DeliveryError
 from bot.models import CardRef
 from bot.rendering import Renderer
 from bot.slack.blocks import ACCEPT, CREATE_LEAD, DECLINE
-from bot.slack.errors import calling_slack
 from bot.slack.events import DeskActions
 from bot.slack.interactions import card_from_metadata, clicked_card
 from bot.slack.modals import (
     DECLINE_MODAL,
     LEAD_MODAL,
-    View,
     decline_modal,
     decline_texts,
     lead_errors,
@@ -33,15 +29,17 @@ from bot.slack.modals import (
     parse_decline,
     parse_lead,
 )
+from bot.slack.workspace import SlackWorkspace
 from handlers.slack_events import Inject
 
 Payload = Mapping[str, Any]
 
 
-def register_action_handlers(app: AsyncApp, *, desk: DeskActions, renderer: Renderer) -> None:
+def register_action_handlers(app: AsyncApp, *, desk: DeskActions, renderer: Renderer,
+                             workspace: SlackWorkspace) -> None:
     """Buttons and modal submissions. Register after ``register_slack_handlers`` and before
     ``register_fallbacks``, whose catch-all listeners would otherwise take these."""
-    app.middleware(Inject(desk=desk, renderer=renderer))
+    app.middleware(Inject(desk=desk, renderer=renderer, workspace=workspace))
     app.action(ACCEPT)(accept)
     app.action(DECLINE)(open_decline)
     app.action(CREATE_LEAD)(open_lead)
@@ -56,20 +54,16 @@ def clicked(body: Payload, action: Payload, source: str) -> CardRef | None:
     return card
 
 
+def trigger(body: Payload) -> str:
+    """The click's trigger_id, which a modal must be opened with within 3 s."""
+    return str(body.get("trigger_id") or "")
+
+
 def submitted(view: Payload, source: str) -> CardRef | None:
     """The card a modal was opened from; None (logged) when its metadata is malformed."""
     if (card := card_from_metadata(view.get("private_metadata"))) is None:
         loggers.slack.warning("Ignored %s: malformed conversation id", source)
     return card
-
-
-async def open_modal(client: AsyncWebClient, body: Payload, view: View) -> None:
-    """Called directly, not through the outbox: a trigger_id expires after 3 s."""
-    try:
-        await calling_slack(client.views_open(trigger_id=body.get("trigger_id", ""), view=view))
-    except DeliveryError as exc:
-        loggers.slack.warning("Could not open modal %s: %s (%s)", view["callback_id"],
-                              exc.reason, exc.code)
 
 
 async def accept(ack: AsyncAck, body: Payload, action: Payload, user_id: str,
@@ -79,23 +73,25 @@ async def accept(ack: AsyncAck, body: Payload, action: Payload, user_id: str,
         await desk.accept(card, user_id)
 
 
-async def open_decline(ack: AsyncAck, action: Payload, body: Payload, client: AsyncWebClient,
-                       user_id: str, desk: DeskActions, renderer: Renderer) -> None:
+async def open_decline(ack: AsyncAck, action: Payload, body: Payload, user_id: str,
+                       desk: DeskActions, renderer: Renderer,
+                       workspace: SlackWorkspace) -> None:
     await ack()
     if (card := clicked(body, action, DECLINE)) is None:
         return
     if await desk.decline_form(card, user_id):
-        await open_modal(client, body, decline_modal(card, decline_texts(renderer)))
+        await workspace.open_modal(trigger(body), decline_modal(card, decline_texts(renderer)))
 
 
-async def open_lead(ack: AsyncAck, action: Payload, body: Payload, client: AsyncWebClient,
-                    user_id: str, desk: DeskActions, renderer: Renderer) -> None:
+async def open_lead(ack: AsyncAck, action: Payload, body: Payload, user_id: str,
+                    desk: DeskActions, renderer: Renderer, workspace: SlackWorkspace) -> None:
     await ack()
     if (card := clicked(body, action, CREATE_LEAD)) is None:
         return
     # lead_form must be quick: the trigger_id is already ticking
     if (form := await desk.lead_form(card, user_id)) is not None:
-        await open_modal(client, body, lead_modal(form, card, lead_texts(renderer, form)))
+        view = lead_modal(form, card, lead_texts(renderer, form))
+        await workspace.open_modal(trigger(body), view)
 
 
 async def submit_decline(ack: AsyncAck, view: Payload, user_id: str, desk: DeskActions) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -18,61 +17,11 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot import loggers
-from bot.models import OperatorMessage
 from bot.slack import parse
+from bot.slack.deliveries import Delivery, SlackDeliveries
 from bot.slack.events import OperatorEvents
-from storage.base import BaseStorage
-
-SEEN_TTL = 3600.0
-# Slack retries an event at most three times (X-Slack-Retry-Num 1..3).
-LAST_RETRY = 3
 
 Next = Callable[[], Awaitable[BoltResponse | None]]
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One delivery of an Events API event (``event_id`` is empty for other requests).
-
-    ``BaseStorage`` can only test-and-set (``mark_seen``), and bolt runs listeners after
-    all global middleware, so "skip if done" is split in two. Attempt *n* tests the key
-    ``slack:<event_id>:<n>``, which nothing but a *success* of an earlier attempt sets
-    (``processed`` writes the keys of every later attempt; a stored operator message
-    carries them into its own transaction instead). A retry after a success is
-    therefore acked and skipped; a retry after a failure finds its key unset and runs.
-    Attempt 0 has no earlier attempt, so it has nothing to test and costs no store trip
-    (Slack sends each attempt once). Two attempts may still overlap when the first
-    outlives Slack's 3 s timeout; the bridge is idempotent per message ts for that case.
-    """
-
-    storage: BaseStorage
-    event_id: str
-    attempt: int
-
-    def _key(self, attempt: int) -> str:
-        return f"slack:{self.event_id}:{attempt}"
-
-    def later_keys(self) -> tuple[str, ...]:
-        """The keys that make every later attempt a repeat (none without an event id)."""
-        if not self.event_id:
-            return ()
-        return tuple(self._key(n) for n in range(self.attempt + 1, LAST_RETRY + 1))
-
-    async def is_repeat(self) -> bool:
-        """True when an earlier attempt of this event was processed successfully."""
-        if not self.event_id or self.attempt == 0:
-            return False
-        return not await self.storage.mark_seen(self._key(self.attempt), ttl=SEEN_TTL)
-
-    async def processed(self) -> None:
-        """Record success, so that later attempts are skipped."""
-        if keys := self.later_keys():
-            await self.storage.mark_all_seen(keys, ttl=SEEN_TTL)
-
-    def recorded_with(self, message: OperatorMessage) -> OperatorMessage:
-        """``message`` carrying this delivery's keys, so that storing it also records the
-        delivery as processed: one store trip fewer for every reply."""
-        return replace(message, delivery_keys=self.later_keys(), delivery_ttl=SEEN_TTL)
 
 
 def retry_number(request: AsyncBoltRequest) -> int:
@@ -85,7 +34,7 @@ def retry_number(request: AsyncBoltRequest) -> int:
 
 
 def register_slack_handlers(
-    app: AsyncApp, *, bridge: OperatorEvents, storage: BaseStorage
+    app: AsyncApp, *, bridge: OperatorEvents, deliveries: SlackDeliveries
 ) -> None:
     """Global middleware, the operator-message listener and the error handler.
 
@@ -94,7 +43,7 @@ def register_slack_handlers(
     """
     app.middleware(Inject(bridge=bridge))
     app.middleware(NoteRateLimit())
-    app.middleware(SkipRepeats(storage))
+    app.middleware(SkipRepeats(deliveries))
     app.event("message")(operator_event)
     app.error(log_error)
 
@@ -143,13 +92,13 @@ class NoteRateLimit(AsyncMiddleware):
 class SkipRepeats(AsyncMiddleware):
     """Ack a redelivered event that an earlier attempt processed (see ``Delivery``)."""
 
-    def __init__(self, storage: BaseStorage) -> None:
-        self.storage = storage
+    def __init__(self, deliveries: SlackDeliveries) -> None:
+        self.deliveries = deliveries
 
     async def async_process(self, *, req: AsyncBoltRequest, resp: BoltResponse,
                             next: Next) -> BoltResponse | None:
-        delivery = Delivery(self.storage, str(req.body.get("event_id") or ""),
-                            retry_number(req))
+        delivery = self.deliveries.delivery(str(req.body.get("event_id") or ""),
+                                            retry_number(req))
         if await delivery.is_repeat():
             return BoltResponse(status=200, body="")
         req.context["delivery"] = delivery

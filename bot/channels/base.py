@@ -6,16 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
-from bot.models import Attachment
-
-
-@dataclass(frozen=True, slots=True)
-class OutboundFile:
-    """A file an operator shared in the thread, downloaded and ready to send."""
-
-    name: str
-    mime: str
-    data: bytes
+from bot.models import Attachment, OutboundFile
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,10 +9,10 @@ import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 from yarl import URL
 
-from bot.channels.base import OutboundFile
+from bot import loggers
 from bot.config import SLACK_FILE_HOSTS
-from bot.errors import PermanentError, RetryableError
-from bot.models import Attachment
+from bot.errors import DeliveryError, PermanentError, RetryableError
+from bot.models import Attachment, OutboundFile
 from bot.slack.blocks import Block
 from bot.slack.errors import calling_slack
 from bot.slack.file_hosts import FileHosts
@@ -103,6 +103,15 @@ class SlackWorkspace:
         if thread_ts:
             kwargs["thread_ts"] = thread_ts
         await calling_slack(self.client.chat_postEphemeral(**kwargs))
+
+    async def open_modal(self, trigger_id: str, view: dict[str, Any]) -> None:
+        """Open ``view`` for the user who clicked. Called at once, not through the outbox:
+        a trigger_id expires after 3 s, so a failure is logged, never retried."""
+        try:
+            await calling_slack(self.client.views_open(trigger_id=trigger_id, view=view))
+        except DeliveryError as exc:
+            loggers.slack.warning("Could not open modal %s: %s (%s)", view.get("callback_id"),
+                                  exc.reason, exc.code)
 
     async def profile(self, user: str) -> dict[str, str]:
         """First and display name of a Slack user (cached; names rarely change)."""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.export import export_format
+from bot.export import export_format, export_leads
 from storage.sqlite import SqliteStorage
 from tests.support.factories import lead
 
@@ -76,6 +76,18 @@ async def test_csv_has_a_header_and_one_row_per_lead(tmp_path: Path) -> None:
     assert rows[0]["activity_count"] == "2" and rows[0]["last_activity_text"] == "called back"
     assert rows[0]["tags"] == "vip;fr" and rows[1]["activity_count"] == "0"
     assert rows[2]["description"] == "line one\nline \"two\", with comma"
+
+
+async def test_export_reads_the_store_it_is_given_and_leaves_it_open(tmp_path: Path) -> None:
+    ids = await filled_store(tmp_path / "bot.sqlite3")
+    store = await SqliteStorage.from_url(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+    try:
+        out = io.StringIO()
+        assert await export_leads(store, "jsonl", out) == 3
+        assert [json.loads(line)["id"] for line in out.getvalue().splitlines()] == ids
+        assert len(await store.list_leads()) == 3  # the caller, not the export, closes it
+    finally:
+        await store.close()
 
 
 @pytest.mark.parametrize("args", [(), ("--format", "xml"), ("--format",), ("--csv",)])

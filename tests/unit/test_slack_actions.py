@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
@@ -18,8 +19,10 @@ from slack_sdk.signature import SignatureVerifier
 from bot.models import CardRef, LeadForm, LeadRequest, OperatorMessage
 from bot.rendering import Renderer
 from bot.slack.app import add_slack_route, build_slack_app, build_slack_client
+from bot.slack.deliveries import SlackDeliveries
 from bot.slack.interactions import card_metadata
 from bot.slack.modals import decline_modal, decline_texts
+from bot.slack.workspace import SlackWorkspace
 from handlers.slack_actions import register_action_handlers
 from handlers.slack_events import register_fallbacks, register_slack_handlers
 from storage.base import BaseStorage
@@ -87,12 +90,21 @@ def desk() -> RecordingDesk:
 
 
 @pytest.fixture
-async def http(slack: FakeSlackAPI, desk: RecordingDesk, sqlite_storage: BaseStorage,
+async def workspace(slack: FakeSlackAPI) -> AsyncIterator[SlackWorkspace]:
+    http = aiohttp.ClientSession()
+    workspace = SlackWorkspace(build_slack_client("xoxb-test", slack.url, session=http),
+                               channel="C1", http=http)
+    yield workspace
+    await workspace.stop()
+
+
+@pytest.fixture
+async def http(workspace: SlackWorkspace, desk: RecordingDesk, sqlite_storage: BaseStorage,
                aiohttp_client: AiohttpClient) -> TestClient:
-    app = build_slack_app(client=build_slack_client("xoxb-test", slack.url),
-                          signing_secret=SECRET, socket_mode=False)
-    register_slack_handlers(app, bridge=NoBridge(), storage=sqlite_storage)
-    register_action_handlers(app, desk=desk, renderer=Renderer())
+    app = build_slack_app(client=workspace.client, signing_secret=SECRET, socket_mode=False)
+    register_slack_handlers(app, bridge=NoBridge(),
+                            deliveries=SlackDeliveries(sqlite_storage))
+    register_action_handlers(app, desk=desk, renderer=Renderer(), workspace=workspace)
     register_fallbacks(app)
     web_app = web.Application()
     add_slack_route(web_app, app, signing_secret=SECRET)

@@ -22,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import BridgeError, ConfigError
 from bot.models import OperatorMessage
 from bot.slack.app import SocketModeRunner, add_slack_route, build_slack_app, build_slack_client
+from bot.slack.deliveries import SlackDeliveries
 from bot.web import ADMISSION, Admission
 from handlers.slack_events import register_fallbacks, register_slack_handlers
 from storage.base import BaseStorage
@@ -103,7 +104,7 @@ def wired_app(slack: FakeSlackAPI, bridge: RecordingBridge, storage: BaseStorage
     client = build_slack_client("xoxb-test", slack.url)
     app = build_slack_app(client=client, signing_secret="" if socket_mode else SECRET,
                           socket_mode=socket_mode)
-    register_slack_handlers(app, bridge=bridge, storage=storage)
+    register_slack_handlers(app, bridge=bridge, deliveries=SlackDeliveries(storage))
     register_fallbacks(app)
     return app
 

@@ -7,10 +7,9 @@ from typing import Any
 import pytest
 from aiogram.types import Message
 
-from bot.channels.base import OutboundFile
 from bot.channels.telegram.channel import TelegramChannel, build_bot, send_kind
 from bot.errors import PermanentError, RetryableError
-from bot.models import Attachment, ConversationKey
+from bot.models import Attachment, ConversationKey, OutboundFile
 from tests.fakes import tg_updates as tg
 from tests.fakes.telegram_api import FakeTelegramAPI
 

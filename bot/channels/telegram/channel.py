@@ -31,13 +31,13 @@ from aiogram.methods import (
 from aiogram.methods.base import Response
 from aiogram.types import BufferedInputFile, LinkPreviewOptions, Message
 
-from bot.channels.base import OperatorReply, OutboundFile
+from bot.channels.base import OperatorReply
 from bot.channels.telegram.errors import TOO_BIG_DOWNLOAD, TRANSPORT_ERRORS, delivery_error
 from bot.channels.telegram.limits import split_html, visible_length
 from bot.channels.telegram.media import message_attachments
 from bot.channels.telegram.rendering import TelegramRendering
 from bot.errors import PermanentError
-from bot.models import Attachment, ConversationKey, Customer, InboundMessage
+from bot.models import Attachment, ConversationKey, Customer, InboundMessage, OutboundFile
 
 T = TypeVar("T")
 
