@@ -57,7 +57,8 @@ def whisper(user: str, text: str, thread_ts: str, dedupe_key: str, *,
 def send_text(key: ConversationKey, html: str, dedupe_key: str, conv_id: int = 0) -> NewJob:
     ordering = to_customer(conv_id) if conv_id else f"chan:{key}"
     return NewJob(SEND_TEXT, {"channel": key.channel, "chat_id": key.chat_id, "html": html,
-                              "conversation_id": conv_id}, dedupe_key, ordering)
+                              "inbox": key.inbox, "conversation_id": conv_id},
+                  dedupe_key, ordering)
 
 
 def react(msg: Message, name: str) -> NewJob:

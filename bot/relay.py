@@ -11,9 +11,11 @@ from bot.channels.base import Channel, OutboundFile
 from bot.errors import PermanentError
 from bot.formatting import mentioned_user_ids, slack_to_telegram_html
 from bot.models import (
+    DEFAULT_INBOX,
     SHARED_MESSAGE,
     Attachment,
     Conversation,
+    ConversationKey,
     Customer,
     Delivery,
     Job,
@@ -29,6 +31,8 @@ from bot.slack.workspace import SlackWorkspace
 from storage.base import BaseStorage
 
 T = TypeVar("T")
+#: a sender's address: (inbox name, channel kind)
+ChannelKey = tuple[str, str]
 
 SLACK_FILE = "file"  # the kind of an operator's file (bot/slack/parse.py)
 FILE_KINDS = {"photo", "document", "voice", "video", "video_note", "audio", "animation",
@@ -63,7 +67,7 @@ class Rates:
 
 class Relay:
     def __init__(self, *, storage: BaseStorage, renderer: Renderer,
-                 workspace: SlackWorkspace | None, channels: dict[str, Channel],
+                 workspace: SlackWorkspace | None, channels: dict[ChannelKey, Channel],
                  cards: CardBuilder, rates: Rates = Rates()) -> None:
         self.storage, self.renderer = storage, renderer
         self.workspace, self.channels, self.rates = workspace, channels, rates
@@ -161,7 +165,7 @@ class Relay:
 
     async def _fetch_files(self, conv: Conversation, msg: Message,
                            notes: list[str]) -> list[OutboundFile]:
-        channel = self.channels.get(conv.key.channel)
+        channel = self.channels.get((conv.key.inbox, conv.key.channel))
         out = []
         for a in msg.attachments:
             if a.kind not in FILE_KINDS or channel is None:
@@ -208,10 +212,14 @@ class Relay:
             await self.slack.react(job.payload["slack_ts"], job.payload["name"])
 
     # -- Slack → customer ------------------------------------------------------------------------
-    def _channel(self, name: str) -> Channel:
-        channel = self.channels.get(name)
+    def _channel(self, key: ConversationKey) -> Channel:
+        """The sender of the conversation's inbox on its channel: a reply never goes out
+        through another inbox's account."""
+        channel = self.channels.get((key.inbox, key.channel))
         if channel is None:
-            raise PermanentError(f"the {name} channel is not configured", code="no_channel")
+            where = "" if key.inbox == DEFAULT_INBOX else f" of inbox {key.inbox}"
+            raise PermanentError(f"the {key.channel} channel{where} is not configured",
+                                 code="no_channel")
         return channel
 
     async def _load_reply(self, job: Job) -> tuple[Message, Conversation, Customer | None]:
@@ -246,7 +254,7 @@ class Relay:
         msg, conv, customer = await self._load_reply(job)
         if msg.channel_message_id or msg.deleted:
             return None  # sent by an earlier run, or deleted before it went out
-        channel = self._channel(conv.key.channel)
+        channel = self._channel(conv.key)
         html = await self._reply_html(msg, customer)
         msg.channel_message_id, skipped = await self._send_to(channel, conv.key.chat_id, msg,
                                                               html)
@@ -291,15 +299,17 @@ class Relay:
         if not html:
             raise PermanentError("the edit left nothing a customer can be shown",
                                  code="nothing_to_send")
-        await self._channel(conv.key.channel).edit_text(conv.key.chat_id,
+        await self._channel(conv.key).edit_text(conv.key.chat_id,
                                                         msg.channel_message_id, html)
 
     async def delete(self, job: Job) -> None:
         msg, conv = await self._load(job)
         if msg.channel_message_id:
-            await self._channel(conv.key.channel).delete(conv.key.chat_id,
+            await self._channel(conv.key).delete(conv.key.chat_id,
                                                          msg.channel_message_id)
 
     async def send_text(self, job: Job) -> None:
         p = job.payload
-        await self._channel(p["channel"]).send_text(p["chat_id"], p["html"])
+        # a job queued before inboxes existed names no inbox: it is the default one's
+        key = ConversationKey(p["channel"], p["chat_id"], p.get("inbox", DEFAULT_INBOX))
+        await self._channel(key).send_text(key.chat_id, p["html"])
