@@ -2,9 +2,9 @@
 
 WeChat takes a business's messages only within 48 h of the customer's last message, at most
 5 per customer message, and only some file formats and sizes (platform-facts 3.7-3.8).
-Operators could apply these to another channel through ``channel_policies`` before; the
-WeChat package, when it arrives, takes :data:`WECHAT` as its capabilities and drops its line
-from :data:`RULES_WITHOUT_PACKAGE`.
+The desk applies them to WeChat conversations already (``bot.channels.capabilities_by_kind``);
+the WeChat package, when it arrives, takes :data:`WECHAT` as its capabilities and drops its
+line from :data:`RULES_WITHOUT_PACKAGE`.
 """
 
 from __future__ import annotations
