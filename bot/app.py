@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -13,6 +13,8 @@ from bot.access import Access
 from bot.actions import ConversationActions
 from bot.bridge import Bridge
 from bot.cards import CardBuilder
+from bot.channels import CHANNELS, capabilities_by_kind
+from bot.channels.base import ChannelServices, Component
 from bot.crm import create_crm
 from bot.crm.base import BaseCrm
 from bot.desk import Desk
@@ -28,17 +30,9 @@ from bot.relay import Rates, Relay
 from bot.rendering import Renderer
 from bot.slack.file_hosts import FileHosts
 from bot.slack.workspace import SlackWorkspace
-from bot.web import Health, create_web_app
+from bot.web import Health, admission_of, create_web_app
 from storage import create_storage
 from storage.base import BaseStorage
-
-
-class Component(Protocol):
-    """A part with a start-up and a shutdown (a channel, a workspace, a sweeper)."""
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
 
 
 @dataclass
@@ -55,7 +49,6 @@ class BotApp:
     web: web.Application
     components: list[Component] = field(default_factory=list)
     slack_app: Any = None
-    dispatcher: Any = None
     run_outbox: bool = True
     sweeper: Scheduler | None = None  # the lifecycle timers (see _wire_lifecycle)
 
@@ -91,11 +84,14 @@ class HttpSessions:
 
 
 def describe_channels(settings: Settings) -> dict[str, bool]:
-    return {"telegram": settings.telegram.enabled, "slack": settings.slack.enabled}
+    """Each channel kind: whether any inbox has an account on it."""
+    served = {name: any(package.account(inbox) is not None for inbox in settings.inboxes)
+              for name, package in CHANNELS.items()}
+    return {**served, "slack": settings.slack.enabled}
 
 
 def log_disabled_parts(settings: Settings) -> None:
-    if not settings.telegram.enabled:
+    if not any(describe_channels(settings)[name] for name in CHANNELS):
         loggers.app.warning("Telegram channel disabled: set TELEGRAM_BOT_TOKEN to enable it")
     if not settings.slack.enabled:
         loggers.app.warning(
@@ -152,8 +148,7 @@ async def build_app(
     crm.register(outbox)
     if settings.slack.enabled:
         _wire_slack(bot_app)
-    if settings.telegram.enabled:
-        _wire_telegram(bot_app)
+    _wire_channels(bot_app)
     bot_app.relay.rates = Rates(slack_per_channel=(settings.slack_post_rate,
                                                    settings.slack_post_burst))
     _wire_manager(bot_app)
@@ -193,7 +188,12 @@ def _wire_lifecycle(bot_app: BotApp) -> None:
     storage, outbox, renderer, clock = (bot_app.storage, bot_app.outbox, bot_app.renderer,
                                         bot_app.clock)
     activity = Activity(storage=storage, outbox=outbox, renderer=renderer, clock=clock)
-    guard = PolicyGuard(storage=storage, outbox=outbox, renderer=renderer, clock=clock)
+    channel_rules = {name: capabilities.policy_doc()
+                     for name, capabilities in capabilities_by_kind().items()}
+    guard = PolicyGuard(storage=storage, outbox=outbox, renderer=renderer, clock=clock,
+                        channel_rules=channel_rules,
+                        inbox_rules={inbox.name: inbox.policies
+                                     for inbox in bot_app.settings.inboxes})
     bridge = bot_app.bridge
     bridge.reuse = activity.reuse
     bridge.intake_gates.append(activity.load_reopen_window)  # keeps reuse current
@@ -241,23 +241,17 @@ def _finish_slack(bot_app: BotApp) -> None:
         register_fallbacks(bot_app.slack_app)
 
 
-def _wire_telegram(bot_app: BotApp) -> None:
-    from aiogram import Dispatcher
-
-    from bot.channels.telegram.channel import TelegramChannel, build_bot
-    from bot.channels.telegram.runner import TelegramRunner
-    from handlers import setup_telegram_routers
-    from handlers.telegram_webhook import add_telegram_webhook
-
-    s = bot_app.settings.telegram
-    bot = build_bot(s.token, s.api_base)
-    channel = TelegramChannel(bot)
-    bot_app.relay.channels["telegram"] = channel
-    dispatcher = Dispatcher(bridge=bot_app.bridge, telegram=channel)
-    dispatcher.include_router(setup_telegram_routers())
-    bot_app.dispatcher = dispatcher
-    if s.webhook_url:
-        add_telegram_webhook(bot_app.web, dispatcher=dispatcher, bot=bot,
-                             secret=s.webhook_secret)
-    bot_app.components.append(TelegramRunner(bot=bot, dispatcher=dispatcher, settings=s,
-                                             clock=bot_app.clock))
+def _wire_channels(bot_app: BotApp) -> None:
+    """For every inbox, what each registered channel builds from the inbox's account on it:
+    the sender the outbox uses, its runner, and its routes."""
+    services = ChannelServices(events=bot_app.bridge, clock=bot_app.clock,
+                               admission=admission_of(bot_app.web))
+    for inbox in bot_app.settings.inboxes:
+        for name, package in CHANNELS.items():
+            account = package.account(inbox)
+            if account is None:
+                continue
+            parts = package.build(inbox, account, services)
+            bot_app.relay.channels[(inbox.name, name)] = parts.sender
+            bot_app.components.extend(parts.components)
+            bot_app.web.add_routes(parts.routes)

@@ -78,7 +78,8 @@ def send_text(key: ConversationKey, text: CustomerText, dedupe_key: str,
     ``html`` instead, queued by an older release, is sent as it is.)"""
     ordering = to_customer(conv_id) if conv_id else f"chan:{key}"
     return NewJob(SEND_TEXT, {"channel": key.channel, "chat_id": key.chat_id,
-                              "purpose": text.purpose, "language": text.language,
+                              "inbox": key.inbox, "purpose": text.purpose,
+                              "language": text.language,
                               "context": dict(text.context), "conversation_id": conv_id},
                   dedupe_key, ordering)
 

@@ -2,8 +2,11 @@
 
 WeChat, for one, takes a business's messages only within 48 h of the customer's last
 message, at most 5 per customer message, and only some file formats and sizes
-(platform-facts 3.7-3.8). These are pure rules over a stored conversation and the reply's
-files; ``bot/policy_guard.py`` applies them to replies and to the card.
+(platform-facts 3.7-3.8). A channel's rules start from its capabilities
+(``bot/channels``), an inbox may override them, and the desk's ``channel_policies``
+preference overrides both, each layer per channel and per key. These are pure rules over a
+stored conversation and the reply's files; ``bot/policy_guard.py`` applies them to replies
+and to the card.
 """
 
 from __future__ import annotations
@@ -80,26 +83,36 @@ def channel_policy(doc: Mapping[str, Any]) -> ChannelPolicy:
     return ChannelPolicy(window=window, quota=quota, media=rules)
 
 
-def channel_policies(defaults: Mapping[str, Any], configured: Mapping[str, Any],
-                     ) -> tuple[dict[str, ChannelPolicy], list[str]]:
+def merge_policy_docs(defaults: Mapping[str, Any], configured: Mapping[str, Any],
+                      ) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """Configured documents merged over the defaults per channel and per key (``None`` lifts
     a channel's rules). A malformed one is reported and the channel keeps its default.
 
-    :return: the policies by channel kind, and the problems found
+    :return: the merged documents by channel kind, and the problems found
     """
-    policies, problems = {}, []
+    docs: dict[str, dict[str, Any]] = {}
+    problems: list[str] = []
     for channel in sorted({*defaults, *configured}):
         override = configured.get(channel, {})
         if override is None:
             continue
         try:
             merged = {**defaults.get(channel, {}), **override}
-            policies[channel] = channel_policy(merged)
+            channel_policy(merged)
+            docs[channel] = merged
         except (ValueError, TypeError, AttributeError) as exc:
             problems.append(f"{channel}: {exc}")
             if channel in defaults:
-                policies[channel] = channel_policy(defaults[channel])
-    return policies, problems
+                docs[channel] = dict(defaults[channel])
+    return docs, problems
+
+
+def channel_policies(defaults: Mapping[str, Any], configured: Mapping[str, Any],
+                     ) -> tuple[dict[str, ChannelPolicy], list[str]]:
+    """:func:`merge_policy_docs`, parsed. :return: the policies by channel kind, and the
+    problems found"""
+    docs, problems = merge_policy_docs(defaults, configured)
+    return {channel: channel_policy(doc) for channel, doc in docs.items()}, problems
 
 
 def file_format(file: Attachment) -> str:

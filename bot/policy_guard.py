@@ -4,13 +4,22 @@ card shows the window and quota left, and it is refreshed whenever either side w
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from bot import jobs, loggers
 from bot.cards import channel_label
 from bot.lifecycle.clock import Clock
 from bot.durations import human_duration
-from bot.models import SHARED_MESSAGE, Conversation, Direction, Message, OperatorMessage, Status
+from bot.models import (
+    SHARED_MESSAGE,
+    Conversation,
+    ConversationKey,
+    Direction,
+    Message,
+    OperatorMessage,
+    Status,
+)
 from bot.outbox import Outbox
 from bot.policies import (
     MB,
@@ -18,12 +27,13 @@ from bot.policies import (
     ChannelPolicy,
     Violation,
     channel_policies,
+    merge_policy_docs,
     message_cost,
     quota_left,
     reply_violation,
     window_end,
 )
-from bot.preferences import DEFAULTS, preference
+from bot.preferences import preference
 from bot.rendering import Renderer
 from storage.base import BaseStorage
 
@@ -33,31 +43,50 @@ def _mb(size: int) -> str:
 
 
 class PolicyGuard:
+    """:param channel_rules: each channel kind's own rules as policy documents (from its
+        capabilities)
+    :param inbox_rules: per inbox name, its overrides of them (``Inbox.policies``)
+    """
+
     def __init__(self, *, storage: BaseStorage, outbox: Outbox, renderer: Renderer,
-                 clock: Clock) -> None:
+                 clock: Clock, channel_rules: Mapping[str, Any] | None = None,
+                 inbox_rules: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self.storage, self.outbox, self.renderer, self.clock = storage, outbox, renderer, clock
-        self._parsed: tuple[Any, dict[str, ChannelPolicy]] | None = None
+        self._channel_rules = dict(channel_rules or {})
+        self._inbox_rules = {name: self._inbox_layer(name, rules)
+                             for name, rules in (inbox_rules or {}).items()}
+        self._parsed: dict[str, tuple[Any, dict[str, ChannelPolicy]]] = {}
 
-    async def policy_for(self, channel: str) -> ChannelPolicy:
+    def _inbox_layer(self, inbox: str, rules: Mapping[str, Any]) -> dict[str, Any]:
+        merged, problems = merge_policy_docs(self._channel_rules, rules)
+        for problem in problems:
+            loggers.lifecycle.warning("invalid channel policy of inbox %s, using the "
+                                      "channel's own: %s", inbox, problem)
+        return dict(merged)
+
+    async def policy_for(self, key: ConversationKey) -> ChannelPolicy:
         configured = await preference(self.storage, "channel_policies")
-        return self._policies(configured).get(channel, NO_POLICY)
+        return self._policies(key.inbox, configured).get(key.channel, NO_POLICY)
 
-    def _policies(self, configured: Any) -> dict[str, ChannelPolicy]:
-        """Parsed once per stored value (every message asks), and its problems logged once."""
-        if self._parsed is not None and self._parsed[0] == configured:
-            return self._parsed[1]
+    def _policies(self, inbox: str, configured: Any) -> dict[str, ChannelPolicy]:
+        """Parsed once per inbox and stored value (every message asks), and its problems
+        logged once."""
+        cached = self._parsed.get(inbox)
+        if cached is not None and cached[0] == configured:
+            return cached[1]
         mapping = configured if isinstance(configured, dict) else {}
         if mapping is not configured:
             loggers.lifecycle.warning("channel_policies is not a mapping; using the defaults")
-        policies, problems = channel_policies(DEFAULTS["channel_policies"], mapping)
+        defaults = self._inbox_rules.get(inbox, self._channel_rules)
+        policies, problems = channel_policies(defaults, mapping)
         for problem in problems:
             loggers.lifecycle.warning("invalid channel policy, using its default: %s", problem)
-        self._parsed = (configured, policies)
+        self._parsed[inbox] = (configured, policies)
         return policies
 
     # -- bridge.reply_checks ----------------------------------------------------------------
     async def check_reply(self, conv: Conversation, message: OperatorMessage) -> str:
-        policy = await self.policy_for(conv.key.channel)
+        policy = await self.policy_for(conv.key)
         found = reply_violation(policy, conv, message.files, self.clock.now())
         return "" if found is None else self.reason(found, conv.key.channel, policy)
 
@@ -79,7 +108,7 @@ class PolicyGuard:
     async def card_note(self, conv: Conversation) -> str:
         if conv.status is Status.CLOSED:
             return ""  # nothing more is being counted: a stale "41 h left" would mislead
-        policy = await self.policy_for(conv.key.channel)
+        policy = await self.policy_for(conv.key)
         if not policy.limits_replies:
             return ""
         now, end = self.clock.now(), window_end(policy, conv)
@@ -95,7 +124,7 @@ class PolicyGuard:
     async def on_message(self, conv: Conversation, msg: Message) -> None:
         if msg.direction is Direction.NOTE or not conv.has_thread:
             return  # a thread not opened yet gets a fresh card when it opens
-        policy = await self.policy_for(conv.key.channel)
+        policy = await self.policy_for(conv.key)
         if not policy.limits_replies:
             return
         extra = message_cost([a for a in msg.attachments if a.kind != SHARED_MESSAGE]) - 1

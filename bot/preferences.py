@@ -60,19 +60,9 @@ DEFAULTS.update({
     # per channel kind: "window" (a duration after the customer's last message, in which
     # operators may answer), "quota" (operator messages per customer message inside it),
     # "media" ({kind: {"max_mb": …, "formats": [...]}}; files of other formats are refused).
-    # A stored value is merged over these per channel and per key; {"wechat": null} lifts
-    # WeChat's rules.
-    "channel_policies": {
-        "wechat": {
-            "window": "48h",
-            "quota": 5,
-            "media": {
-                "image": {"max_mb": 10, "formats": ["jpeg", "jpg", "png"]},
-                "voice": {"max_mb": 2, "formats": ["amr", "mp3"]},
-                "video": {"max_mb": 10, "formats": ["mp4"]},
-            },
-        },
-    },
+    # Merged per channel and per key over the channel's own rules (its capabilities, then
+    # the inbox's overrides); {"wechat": null} lifts WeChat's rules.
+    "channel_policies": {},
 })
 
 # -- the managers' desk settings (bot/manager, changed with /leads) --

@@ -11,9 +11,11 @@ from bot.channels.base import Channel, OperatorReply, SharedText
 from bot.errors import PermanentError
 from bot.formatting import mentioned_user_ids
 from bot.models import (
+    DEFAULT_INBOX,
     SHARED_MESSAGE,
     Attachment,
     Conversation,
+    ConversationKey,
     Customer,
     Delivery,
     Job,
@@ -30,6 +32,8 @@ from bot.slack.workspace import SlackWorkspace
 from storage.base import BaseStorage
 
 T = TypeVar("T")
+#: a sender's address: (inbox name, channel kind)
+ChannelKey = tuple[str, str]
 
 SLACK_FILE = "file"  # the kind of an operator's file (bot/slack/parse.py)
 FILE_KINDS = {"photo", "document", "voice", "video", "video_note", "audio", "animation",
@@ -64,7 +68,7 @@ class Rates:
 
 class Relay:
     def __init__(self, *, storage: BaseStorage, renderer: Renderer,
-                 workspace: SlackWorkspace | None, channels: dict[str, Channel],
+                 workspace: SlackWorkspace | None, channels: dict[ChannelKey, Channel],
                  cards: CardBuilder, rates: Rates = Rates()) -> None:
         self.storage, self.renderer = storage, renderer
         self.workspace, self.channels, self.rates = workspace, channels, rates
@@ -162,7 +166,7 @@ class Relay:
 
     async def _fetch_files(self, conv: Conversation, msg: Message,
                            notes: list[str]) -> list[OutboundFile]:
-        channel = self.channels.get(conv.key.channel)
+        channel = self.channels.get((conv.key.inbox, conv.key.channel))
         out = []
         for a in msg.attachments:
             if a.kind not in FILE_KINDS or channel is None:
@@ -209,10 +213,14 @@ class Relay:
             await self.slack.react(job.payload["slack_ts"], job.payload["name"])
 
     # -- Slack → customer ------------------------------------------------------------------------
-    def _channel(self, name: str) -> Channel:
-        channel = self.channels.get(name)
+    def _channel(self, key: ConversationKey) -> Channel:
+        """The sender of the conversation's inbox on its channel: a reply never goes out
+        through another inbox's account."""
+        channel = self.channels.get((key.inbox, key.channel))
         if channel is None:
-            raise PermanentError(f"the {name} channel is not configured", code="no_channel")
+            where = "" if key.inbox == DEFAULT_INBOX else f" of inbox {key.inbox}"
+            raise PermanentError(f"the {key.channel} channel{where} is not configured",
+                                 code="no_channel")
         return channel
 
     async def _load_reply(self, job: Job) -> tuple[Message, Conversation, Customer | None]:
@@ -238,7 +246,7 @@ class Relay:
         msg, conv, customer = await self._load_reply(job)
         if msg.channel_message_id or msg.deleted:
             return None  # sent by an earlier run, or deleted before it went out
-        channel = self._channel(conv.key.channel)
+        channel = self._channel(conv.key)
         text = await self._reply_text(msg, customer, channel)
         msg.channel_message_id, skipped = await self._send_to(channel, conv.key.chat_id, msg,
                                                               text)
@@ -279,7 +287,7 @@ class Relay:
         msg, conv, customer = await self._load_reply(job)
         if not msg.channel_message_id:
             return  # never reached the customer; nothing to edit
-        channel = self._channel(conv.key.channel)
+        channel = self._channel(conv.key)
         text = await self._reply_text(msg, customer, channel)
         if not text:
             raise PermanentError("the edit left nothing a customer can be shown",
@@ -289,13 +297,15 @@ class Relay:
     async def delete(self, job: Job) -> None:
         msg, conv = await self._load(job)
         if msg.channel_message_id:
-            await self._channel(conv.key.channel).delete(conv.key.chat_id,
+            await self._channel(conv.key).delete(conv.key.chat_id,
                                                          msg.channel_message_id)
 
     async def send_text(self, job: Job) -> None:
         p = job.payload
-        channel = self._channel(p["channel"])
+        # a job queued before inboxes existed names no inbox: it is the default one's
+        key = ConversationKey(p["channel"], p["chat_id"], p.get("inbox", DEFAULT_INBOX))
+        channel = self._channel(key)
         text = jobs.rendered_before(p)
         if text is None:
             text = channel.render(p["purpose"], p["language"], p["context"])
-        await channel.send_text(p["chat_id"], text)
+        await channel.send_text(key.chat_id, text)

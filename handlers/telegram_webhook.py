@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import hmac
 import json
+from collections.abc import Awaitable, Callable
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
 
-from bot.web import admission_of
+from bot.web import Admission, admission_of
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
@@ -36,7 +39,13 @@ def _secret_matches(given: str, secret: str) -> bool:
 
 def add_telegram_webhook(app: web.Application, *, dispatcher: Dispatcher, bot: Bot,
                          secret: str, path: str = "/telegram/webhook") -> None:
-    admission = admission_of(app)
+    app.router.add_post(path, telegram_webhook_handler(
+        dispatcher=dispatcher, bot=bot, secret=secret, admission=admission_of(app)))
+
+
+def telegram_webhook_handler(*, dispatcher: Dispatcher, bot: Bot, secret: str,
+                             admission: Admission) -> Handler:
+    """The route of one bot: each inbox's bot has its own path and its own secret."""
 
     async def telegram_webhook(request: web.Request) -> web.Response:
         # The secret is checked before the body is read, and a slot is taken only for an
@@ -52,4 +61,4 @@ def add_telegram_webhook(app: web.Application, *, dispatcher: Dispatcher, bot: B
             await dispatcher.feed_update(bot, update)
         return web.json_response({})
 
-    app.router.add_post(path, telegram_webhook)
+    return telegram_webhook

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from bot.models import Attachment, OutboundFile
+from aiohttp import web
+
+from bot.models import DEFAULT_INBOX, Attachment, InboundMessage, OutboundFile
+
+if TYPE_CHECKING:
+    from bot.env_reader import EnvReader
+    from bot.inboxes import Inbox
+    from bot.lifecycle.clock import Clock
+
+MB = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,3 +66,118 @@ class Channel(Protocol):
 
     async def download(self, attachment: Attachment) -> bytes:
         """Fetch a customer's file; too large → PermanentError naming the limit."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileRule:
+    """Files of one kind a platform takes from a business: these formats, up to a size."""
+
+    kind: str
+    max_bytes: int
+    formats: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a channel can do, and the rules its platform sets on a business's messages.
+
+    :param text_format: what the channel renders messages into: ``html`` or ``plain``
+    :param file_rules: the file kinds accepted and their limits; ``None``: any file up to
+        ``max_upload``
+    :param reply_window: how long after the customer's last message a business may still
+        answer; ``None``: no window
+    :param reply_quota: messages a business may send per customer message; ``None``: no quota
+    """
+
+    text_format: str
+    edits: bool
+    deletes: bool
+    max_upload: int
+    max_download: int
+    file_rules: tuple[FileRule, ...] | None = None
+    reply_window: timedelta | None = None
+    reply_quota: int | None = None
+
+    def policy_doc(self) -> dict[str, Any]:
+        """The rules in the ``channel_policies`` form (``bot/policies.py``), so an inbox or
+        the desk can override them key by key."""
+        doc: dict[str, Any] = {}
+        if self.reply_window is not None:
+            doc["window"] = int(self.reply_window.total_seconds())
+        if self.reply_quota is not None:
+            doc["quota"] = self.reply_quota
+        if self.file_rules is not None:
+            doc["media"] = {rule.kind: {"max_mb": rule.max_bytes / MB,
+                                        "formats": list(rule.formats)}
+                            for rule in self.file_rules}
+        return doc
+
+
+class Component(Protocol):
+    """A part with a start-up and a shutdown (a channel's runner, a workspace, a sweeper)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class InboundEvents(Protocol):
+    """Where a channel hands what customers send (the bridge)."""
+
+    async def on_start(self, inbound: InboundMessage) -> None: ...
+
+    async def on_customer_message(self, inbound: InboundMessage) -> None: ...
+
+    async def on_customer_edit(self, inbound: InboundMessage) -> None: ...
+
+
+@dataclass(frozen=True)
+class ChannelServices:
+    """The shared parts a channel package builds on."""
+
+    events: InboundEvents
+    clock: Clock
+    #: takes a request body under the web app's limits and gives a handling slot
+    #: (``bot.web.Admission``)
+    admission: Any
+
+
+@dataclass
+class ChannelParts:
+    """What a channel package built for one inbox: the sender the outbox uses, parts to
+    start and stop with the app, and routes for the web app."""
+
+    sender: Channel
+    components: list[Component] = field(default_factory=list)
+    routes: list[web.RouteDef] = field(default_factory=list)
+
+
+class ChannelPackage(Protocol):
+    """One customer channel as a plug-in: ``bot/channels/<name>/`` and a line in
+    ``bot.channels.CHANNELS``."""
+
+    @property
+    def name(self) -> str:
+        """The channel kind: ``ConversationKey.channel`` and the inbox file's section."""
+
+    @property
+    def capabilities(self) -> Capabilities: ...
+
+    def settings_from_env(self, reader: EnvReader) -> Any:
+        """The default inbox's account, read from the environment (problems go to
+        ``reader``)."""
+
+    def account(self, inbox: Inbox) -> Any | None:
+        """The inbox's account settings on this channel; ``None``: the inbox has none."""
+
+    def build(self, inbox: Inbox, account: Any, services: ChannelServices) -> ChannelParts:
+        """The sender, components and routes serving ``inbox`` through ``account``."""
+
+
+def route_paths(kind: str, inbox: str, suffix: str = "") -> Sequence[str]:
+    """``/KIND/INBOX{suffix}`` for every inbox, and the bare ``/KIND{suffix}`` for the
+    default one (the path deployments used before inboxes existed)."""
+    paths = [f"/{kind}/{inbox}{suffix}"]
+    if inbox == DEFAULT_INBOX:
+        paths.append(f"/{kind}{suffix}")
+    return paths

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from bot.models import Direction
-from bot.preferences import DEFAULTS, set_preference
+from bot.channels.platform_rules import WECHAT
+from bot.preferences import set_preference
 from tests.scenarios.harness import Desk
 from tests.scenarios.timed import (  # noqa: F401 (desk: a fixture, on a fake clock)
     HOUR,
@@ -31,7 +32,7 @@ BLOCKED = ":warning: Not sent to the customer: "
 @pytest.fixture(autouse=True)
 async def wechat_rules_on_telegram(desk: Desk) -> None:
     await set_preference(desk.storage, "channel_policies",
-                         {"telegram": DEFAULTS["channel_policies"]["wechat"]})
+                         {"telegram": WECHAT.policy_doc()})
 
 
 async def last_note(desk: Desk, chat_id: int) -> str:

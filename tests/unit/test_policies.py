@@ -22,11 +22,12 @@ from bot.policies import (
     reply_violation,
     window_end,
 )
-from bot.preferences import DEFAULTS
+from bot.channels.platform_rules import WECHAT as WECHAT_CAPABILITIES
 from tests.support.factories import T0
 
 H = timedelta(hours=1)
-WECHAT = channel_policy(DEFAULTS["channel_policies"]["wechat"])
+BUILT_IN = {"wechat": WECHAT_CAPABILITIES.policy_doc()}
+WECHAT = channel_policy(BUILT_IN["wechat"])
 
 
 def conv(*, streak: int = 0, customer: timedelta | None = timedelta(0)) -> Conversation:
@@ -118,7 +119,7 @@ def test_window_and_quota_left() -> None:
 ])
 def test_configured_policies_merge_over_the_defaults(configured: dict[str, Any],
                                                      expected: dict[str, ChannelPolicy]) -> None:
-    policies, problems = channel_policies(DEFAULTS["channel_policies"], configured)
+    policies, problems = channel_policies(BUILT_IN, configured)
     assert policies == expected and problems == []
 
 
@@ -133,7 +134,7 @@ def test_malformed_policy_is_refused(doc: dict[str, Any]) -> None:
 
 
 def test_a_malformed_override_keeps_the_default_and_is_reported() -> None:
-    policies, problems = channel_policies(DEFAULTS["channel_policies"],
+    policies, problems = channel_policies(BUILT_IN,
                                           {"wechat": {"quota": -1}, "telegram": {"quota": 0}})
     assert policies == {"wechat": WECHAT}
     assert [p.split(":")[0] for p in problems] == ["telegram", "wechat"]

@@ -37,7 +37,8 @@ from bot.channels.telegram.limits import split_html, visible_length
 from bot.channels.telegram.media import message_attachments
 from bot.channels.telegram.rendering import TelegramRendering
 from bot.errors import PermanentError
-from bot.models import Attachment, ConversationKey, Customer, InboundMessage, OutboundFile
+from bot.models import DEFAULT_INBOX, Attachment, ConversationKey, Customer, InboundMessage
+from bot.models import OutboundFile
 
 T = TypeVar("T")
 
@@ -72,8 +73,9 @@ class TelegramChannel:
     name: ClassVar[str] = "telegram"
     max_download: ClassVar[int] = 20 * 1024 * 1024
 
-    def __init__(self, bot: Bot, *, rendering: TelegramRendering | None = None) -> None:
-        self.bot = bot
+    def __init__(self, bot: Bot, *, inbox: str = DEFAULT_INBOX,
+                 rendering: TelegramRendering | None = None) -> None:
+        self.bot, self.inbox = bot, inbox
         self.rendering = rendering or TelegramRendering()
 
     # -- inbound ---------------------------------------------------------------------------
@@ -86,14 +88,16 @@ class TelegramChannel:
         if attachments is None:
             return None
         chat_id, message_id = message.chat.id, message.message_id
-        event_key = f"telegram:{chat_id}:{message_id}"
+        # Telegram numbers messages per bot: another inbox's bot may send the same ids.
+        event_key = f"{ConversationKey(self.name, str(chat_id), self.inbox)}:{message_id}"
         if edited:
             # aiogram types ``edit_date`` as unix seconds (``date`` is a datetime)
             event_key += f":edit:{message.edit_date or 0}"
         return InboundMessage(
-            customer=_customer(message), message_id=str(message_id), event_key=event_key,
-            sent_at=_utc(message.date), text=message.text or message.caption or "",
-            attachments=attachments, album_id=message.media_group_id or "",
+            customer=_customer(message, self.inbox), message_id=str(message_id),
+            event_key=event_key, sent_at=_utc(message.date),
+            text=message.text or message.caption or "", attachments=attachments,
+            album_id=message.media_group_id or "",
             raw=message.model_dump(mode="json", exclude_none=True, by_alias=True))
 
     # -- outbound --------------------------------------------------------------------------
@@ -207,12 +211,12 @@ _KIND_BY_MIME = {
 }
 
 
-def _customer(message: Message) -> Customer:
+def _customer(message: Message, inbox: str) -> Customer:
     user = message.from_user
     person = user or message.chat
     name = f"{person.first_name or ''} {person.last_name or ''}".strip()
     language = (user.language_code if user else None) or ""
-    return Customer(key=ConversationKey("telegram", str(message.chat.id)), name=name,
+    return Customer(key=ConversationKey("telegram", str(message.chat.id), inbox), name=name,
                     username=person.username or "", language=language,
                     phone=_own_phone(message))
 

@@ -18,6 +18,7 @@ from aiogram.types import Update
 from bot import loggers
 from bot.channels.telegram.settings import TelegramSettings
 from bot.lifecycle.clock import Clock
+from bot.models import DEFAULT_INBOX
 from bot.outage import Outage
 
 ALLOWED_UPDATES = ["message", "edited_message"]
@@ -25,10 +26,11 @@ ALLOWED_UPDATES = ["message", "edited_message"]
 
 class TelegramRunner:
     def __init__(self, *, bot: Bot, dispatcher: Dispatcher, settings: TelegramSettings,
-                 clock: Clock, polling_timeout: int = 25) -> None:
+                 clock: Clock, polling_timeout: int = 25, inbox: str = DEFAULT_INBOX) -> None:
         self.bot, self.dispatcher, self.settings = bot, dispatcher, settings
-        self.clock, self.polling_timeout = clock, polling_timeout
-        self.outage = Outage("Telegram polling", logger=loggers.channels, clock=clock)
+        self.clock, self.polling_timeout, self.inbox = clock, polling_timeout, inbox
+        self.outage = Outage(_described("Telegram polling", inbox), logger=loggers.channels,
+                             clock=clock)
         self._offset: int | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -36,7 +38,8 @@ class TelegramRunner:
         if self.settings.webhook_url:
             await self._register_webhook()
         else:
-            self._task = asyncio.create_task(self.poll_forever(), name="telegram-polling")
+            self._task = asyncio.create_task(self.poll_forever(),
+                                             name=f"telegram-polling-{self.inbox}")
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -48,9 +51,10 @@ class TelegramRunner:
         try:
             await self.bot.set_webhook(self.settings.webhook_url, allowed_updates=ALLOWED_UPDATES,
                                        secret_token=self.settings.webhook_secret or None)
-            loggers.channels.info("Telegram webhook registered")
+            loggers.channels.info("%s registered", _described("Telegram webhook", self.inbox))
         except Exception as exc:  # keep serving; Telegram keeps the previous registration
-            loggers.channels.error("could not register the Telegram webhook: %s",
+            loggers.channels.error("could not register the %s: %s",
+                                   _described("Telegram webhook", self.inbox),
                                    type(exc).__name__)
 
     async def poll_forever(self) -> None:
@@ -77,8 +81,14 @@ class TelegramRunner:
         try:
             await self.bot.delete_webhook(drop_pending_updates=False)
         except Exception as exc:
-            loggers.channels.warning("could not clear the Telegram webhook: %s",
+            loggers.channels.warning("could not clear the %s: %s",
+                                     _described("Telegram webhook", self.inbox),
                                      type(exc).__name__)
 
     async def handle(self, update: Update) -> None:
         await self.dispatcher.feed_update(self.bot, update)
+
+
+def _described(what: str, inbox: str) -> str:
+    """``Telegram webhook``, or ``Telegram webhook of inbox acme`` beside other inboxes."""
+    return what if inbox == DEFAULT_INBOX else f"{what} of inbox {inbox}"
