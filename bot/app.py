@@ -254,4 +254,5 @@ def _wire_channels(bot_app: BotApp) -> None:
             parts = package.build(inbox, account, services)
             bot_app.relay.channels[(inbox.name, name)] = parts.sender
             bot_app.components.extend(parts.components)
-            bot_app.web.add_routes(parts.routes)
+            for route in parts.routes:
+                bot_app.web.router.add_route(route.method, route.path, route.handler)

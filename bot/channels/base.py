@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
-
-from aiohttp import web
 
 from bot.models import DEFAULT_INBOX, Attachment, InboundMessage, OutboundFile
 
@@ -142,6 +140,16 @@ class ChannelServices:
     admission: Any
 
 
+@dataclass(frozen=True)
+class Route:
+    """A path a channel serves on the one web app: ``handler`` takes the web server's
+    request and returns its response (the package's own business, not the core's)."""
+
+    method: str
+    path: str
+    handler: Callable[[Any], Awaitable[Any]]
+
+
 @dataclass
 class ChannelParts:
     """What a channel package built for one inbox: the sender the outbox uses, parts to
@@ -149,7 +157,7 @@ class ChannelParts:
 
     sender: Channel
     components: list[Component] = field(default_factory=list)
-    routes: list[web.RouteDef] = field(default_factory=list)
+    routes: list[Route] = field(default_factory=list)
 
 
 class ChannelPackage(Protocol):

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aiohttp import web
 
-from bot.channels.base import MB, Capabilities, ChannelParts, ChannelServices, route_paths
+from bot.channels.base import (
+    MB,
+    Capabilities,
+    ChannelParts,
+    ChannelServices,
+    Route,
+    route_paths,
+)
 from bot.channels.telegram.settings import TelegramSettings, telegram_from_env
 from bot.env_reader import EnvReader
 
@@ -48,11 +54,11 @@ class TelegramPackage:
         dispatcher.include_router(setup_telegram_routers())
         runner = TelegramRunner(bot=bot, dispatcher=dispatcher, settings=account,
                                 clock=services.clock, inbox=inbox.name)
-        routes: list[web.RouteDef] = []
+        routes: list[Route] = []
         if account.webhook_url:
             handler = telegram_webhook_handler(dispatcher=dispatcher, bot=bot,
                                                secret=account.webhook_secret,
                                                admission=services.admission)
-            routes = [web.post(path, handler)
+            routes = [Route("POST", path, handler)
                       for path in route_paths(self.name, inbox.name, "/webhook")]
         return ChannelParts(sender=channel, components=[runner], routes=routes)
