@@ -108,6 +108,9 @@ class Parsed:
     subcommand: str
     #: answer in the channel instead of only to the caller (a trailing ``public``)
     public: bool = False
+    #: ``inbox=NAME`` in the text: the inbox it acts on, ``all`` for desk-wide; None:
+    #: the inbox whose Slack channel it was run in
+    inbox: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

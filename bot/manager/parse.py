@@ -36,6 +36,10 @@ MAX_VALUE = 60
 _POOL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 _DAYS = re.compile(r"^(\d{1,3})d$")
 _PUBLIC = re.compile(r"\s+public\s*$|^\s*public\s*$", re.IGNORECASE)
+_INBOX = re.compile(r"(?:^|\s)inbox=(\S*)", re.IGNORECASE)
+_INBOX_NAME = re.compile(r"^[a-z0-9_-]{1,64}$")
+#: ``inbox=all``: the desk-wide settings and every inbox's figures
+ALL_INBOXES = "all"
 
 
 # -- parsing --------------------------------------------------------------------------------
@@ -46,15 +50,31 @@ Reader = Callable[[str, list[str]], Command | ParseError]
 def parse(text: str) -> Parsed | ParseError:
     """:param text: what follows the command name, as Slack sends it"""
     text, public = _PUBLIC.sub("", text), bool(_PUBLIC.search(text))
+    inboxes = [match.group(1) for match in _INBOX.finditer(text)]
+    text = _INBOX.sub(" ", text).strip()
     name, rest = (text.split(None, 1) + ["", ""])[:2]
     name = name.lower() or "summary"
     reader = _READERS.get(name)
     if reader is None:
         return ParseError("unknown_subcommand", name, "help")
+    inbox = _inbox(inboxes, name)
+    if isinstance(inbox, ParseError):
+        return inbox
     result = reader(rest.strip(), rest.split())
     if isinstance(result, ParseError):
         return result
-    return Parsed(result, name, public)
+    return Parsed(result, name, public, inbox)
+
+
+def _inbox(values: list[str], subcommand: str) -> str | None | ParseError:
+    """The one ``inbox=NAME`` of the command (whether such an inbox exists is the
+    service's check: the parser knows no configuration)."""
+    if len(values) > 1:
+        return ParseError("extra", f"inbox={values[1]}", subcommand)
+    if not values:
+        return None
+    name = values[0].lower()
+    return name if _INBOX_NAME.match(name) else ParseError("bad_inbox", values[0], subcommand)
 
 
 def _summary(rest: str, words: list[str]) -> Command | ParseError:
