@@ -36,7 +36,7 @@ MAX_VALUE = 60
 _POOL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 _DAYS = re.compile(r"^(\d{1,3})d$")
 _PUBLIC = re.compile(r"\s+public\s*$|^\s*public\s*$", re.IGNORECASE)
-_INBOX = re.compile(r"(?:^|\s)inbox=(\S*)", re.IGNORECASE)
+_INBOX = re.compile(r"(?:^|\s+)inbox=(\S*)", re.IGNORECASE)
 _INBOX_NAME = re.compile(r"^[a-z0-9_-]{1,64}$")
 #: ``inbox=all``: the desk-wide settings and every inbox's figures
 ALL_INBOXES = "all"
@@ -51,7 +51,7 @@ def parse(text: str) -> Parsed | ParseError:
     """:param text: what follows the command name, as Slack sends it"""
     text, public = _PUBLIC.sub("", text), bool(_PUBLIC.search(text))
     inboxes = [match.group(1) for match in _INBOX.finditer(text)]
-    text = _INBOX.sub(" ", text).strip()
+    text = _INBOX.sub("", text).strip()
     name, rest = (text.split(None, 1) + ["", ""])[:2]
     name = name.lower() or "summary"
     reader = _READERS.get(name)
