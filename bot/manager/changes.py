@@ -16,6 +16,7 @@ from bot.lifecycle.clock import Clock
 from bot.manager.commands import (
     Command,
     EditChoices,
+    Inherit,
     Pause,
     PoolCommand,
     Resume,
@@ -37,6 +38,8 @@ class Change:
     write: Callable[[], Awaitable[None]]
     #: whose value it is: an inbox's own, or "" for the desk-wide one
     inbox: str = ""
+    #: the inbox's own value is removed (``new`` is the desk-wide value it follows again)
+    drops_own: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ class Changes:
             return await self._default(command)
         if isinstance(command, EditChoices):
             return await self._choices(command)
+        if isinstance(command, Inherit):
+            return await self._inherit(command.setting)
         raise TypeError(f"not a change: {command!r}")
 
     # -- pause -------------------------------------------------------------------------------
@@ -165,6 +170,19 @@ class Changes:
         """The desk-wide value and every inbox's own one."""
         own = [await own_preference(self.storage, name, inbox) for inbox in self.inboxes]
         return [await preference(self.storage, name), *(v for v in own if v is not None)]
+
+    async def _inherit(self, name: str) -> Change | Problem:
+        if not self.inbox:
+            return Problem("no_inbox_selected")
+        own = await own_preference(self.storage, name, self.inbox)
+        if own is None:
+            return Problem("not_own", name)
+
+        async def write() -> None:
+            await set_preference(self.storage, name, None, self.inbox)
+
+        return Change(name, own, await preference(self.storage, name), write, self.inbox,
+                      drops_own=True)
 
     # -- pools ------------------------------------------------------------------------------
     async def _pool(self, command: PoolCommand) -> Change | Problem:

@@ -83,6 +83,13 @@ class SetOption:
 
 
 @dataclass(frozen=True, slots=True)
+class Inherit:
+    """``inherit SETTING``: the selected inbox drops its own value and follows the desk's."""
+
+    setting: str
+
+
+@dataclass(frozen=True, slots=True)
 class ShowSettings:
     pass
 
@@ -98,8 +105,8 @@ class Help:
 
 
 Command = (Summary | ListConversations | ShowStats | Pause | Resume | SetHours | SetIntake
-           | PoolCommand | SetDefault | EditChoices | SetOption | ShowSettings | ShowAudit
-           | Help)
+           | PoolCommand | SetDefault | EditChoices | SetOption | Inherit | ShowSettings
+           | ShowAudit | Help)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +133,7 @@ def is_change(command: Command) -> bool:
     if isinstance(command, PoolCommand):
         return command.action != "list"
     return isinstance(command, (Pause, Resume, SetHours, SetIntake, SetDefault, EditChoices,
-                                SetOption))
+                                SetOption, Inherit))
 
 
 def managers_only(command: Command) -> bool:

@@ -12,6 +12,7 @@ from bot.manager.commands import (
     Command,
     EditChoices,
     Help,
+    Inherit,
     ListConversations,
     Parsed,
     ParseError,
@@ -28,6 +29,7 @@ from bot.manager.hours import parse_hours
 from bot.manager.parse_options import parse_set
 from bot.manager.parse_pause import parse_pause, parse_resume, unescape
 from bot.models import Status
+from bot.preferences import INBOX_SCOPED
 
 #: channels whose intake can be switched; their names as the store keys them
 CHANNELS = ("telegram", "wechat", "webchat")
@@ -220,6 +222,23 @@ def _choices(setting: str) -> Reader:
     return read
 
 
+#: ``inherit``'s short names, as the setting commands are called
+_INHERIT_ALIASES = {"hours": "business_hours", "intake": "intake_closed",
+                    "owner": "default_owner", "pool": "default_pool",
+                    "status": "default_status", "source": "source_by_channel"}
+
+
+def _inherit(rest: str, words: list[str]) -> Command | ParseError:
+    if not words:
+        return ParseError("missing_setting", "", "inherit")
+    if len(words) > 1:
+        return ParseError("extra", words[1], "inherit")
+    name = _INHERIT_ALIASES.get(words[0].lower(), words[0].lower())
+    if name not in INBOX_SCOPED:
+        return ParseError("not_per_inbox", words[0], "inherit")
+    return Inherit(name)
+
+
 def _settings(rest: str, words: list[str]) -> Command | ParseError:
     return ParseError("extra", words[0], "settings") if words else ShowSettings()
 
@@ -239,7 +258,7 @@ _READERS: dict[str, Reader] = {
     "summary": _summary, "list": _list, "stats": _stats, "pause": parse_pause,
     "resume": parse_resume, "hours": _hours, "intake": _intake, "pool": _pool,
     "default": _default, "statuses": _choices("statuses"), "sources": _choices("sources"),
-    "set": parse_set, "settings": _settings, "audit": _audit, "help": _help}
+    "set": parse_set, "inherit": _inherit, "settings": _settings, "audit": _audit, "help": _help}
 SUBCOMMANDS = tuple(_READERS)
 
 

@@ -148,7 +148,7 @@ class ManagerService:
             return Answer(self._problem(planned.problem, planned.detail, parsed.subcommand,
                                         choices=planned.choices))
         label = inbox.label if inbox and planned.inbox else ""
-        if planned.old == planned.new:
+        if planned.old == planned.new and not planned.drops_own:
             return Answer(self._changed(planned, label, changed=False))
         await planned.write()
         entry = {"at": self.clock.now().isoformat(), "by": caller.user,
@@ -163,6 +163,7 @@ class ManagerService:
     def _changed(self, change: Change, inbox_label: str, *, changed: bool) -> str:
         return self.renderer.render("slack/manager/changed.mrkdwn", slash=self.slash,
                                     setting=change.setting, inbox_label=inbox_label,
+                                    inherited=change.drops_own,
                                     old_value=describe(change.setting, change.old),
                                     new_value=describe(change.setting, change.new),
                                     changed=changed)

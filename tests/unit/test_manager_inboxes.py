@@ -266,3 +266,25 @@ async def test_with_one_inbox_everything_stays_desk_wide(sqlite_storage: BaseSto
     assert "inbox" not in entry
     summary = await leads(manager, "", channel=only.slack_channel)
     assert summary.startswith("*Inbox* (0 conversations)") and "Per inbox" not in summary
+
+
+async def test_inherit_drops_the_inbox_own_value(manager: ManagerService,
+                                                 effects: CustomerEffects,
+                                                 sqlite_storage: BaseStorage,
+                                                 clock: FakeClock) -> None:
+    await leads(manager, "pause")  # desk-wide
+    await leads(manager, "resume", channel=ZEN.slack_channel)  # Zen's own: not paused
+    answer = await leads(manager, "inherit pause", channel=ZEN.slack_channel)
+    assert answer == ("Done: *pause* for Zen Tea follows the desk-wide value again: "
+                      "not paused → paused until resumed")
+    assert await own_preference(sqlite_storage, "pause", "zen") is None
+    await customer_writes(effects, await conversation(sqlite_storage, "zen", "2"))
+    assert await texts_to_customers(sqlite_storage, clock) == {"2": "away"}
+    assert (await sqlite_storage.read_log("audit", 1))[0]["inbox"] == "zen"
+    # Nothing of its own left, and nothing to inherit desk-wide: refused, nothing written.
+    assert "already follows the desk-wide `pause`" in await leads(
+        manager, "inherit pause inbox=zen")
+    assert "acts on one inbox of several" in await leads(manager, "inherit hours")
+    assert "is the same for every inbox" in await leads(manager, "inherit delivery_reaction",
+                                                        channel=ZEN.slack_channel)
+    assert len(await sqlite_storage.read_log("audit", 10)) == 3

@@ -9,6 +9,7 @@ import pytest
 from bot.manager.commands import (
     EditChoices,
     Help,
+    Inherit,
     ListConversations,
     Parsed,
     ParseError,
@@ -207,3 +208,18 @@ def test_inbox_goes_with_public() -> None:
 ])
 def test_a_bad_inbox_is_refused(text: str, problem: str, detail: str, subcommand: str) -> None:
     assert parse(text) == ParseError(problem, detail, subcommand)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("inherit hours", Inherit("business_hours")),
+    ("inherit PAUSE inbox=acme", Inherit("pause")),
+    ("inherit owner", Inherit("default_owner")),
+    ("inherit missed_notify", Inherit("missed_notify")),
+    ("inherit", ParseError("missing_setting", "", "inherit")),
+    ("inherit show_operator_name", ParseError("not_per_inbox", "show_operator_name", "inherit")),
+    ("inherit hours pause", ParseError("extra", "pause", "inherit")),
+])
+def test_inherit(text: str, expected: object) -> None:
+    parsed = parse(text)
+    assert (parsed.command if isinstance(parsed, Parsed) else parsed) == expected
+    assert not isinstance(parsed, Parsed) or managers_only(parsed.command)
