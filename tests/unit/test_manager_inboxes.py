@@ -288,3 +288,19 @@ async def test_inherit_drops_the_inbox_own_value(manager: ManagerService,
     assert "is the same for every inbox" in await leads(manager, "inherit delivery_reaction",
                                                         channel=ZEN.slack_channel)
     assert len(await sqlite_storage.read_log("audit", 10)) == 3
+
+
+async def test_the_counts_are_per_inbox(manager: ManagerService,
+                                        sqlite_storage: BaseStorage) -> None:
+    for inbox, chat_id in (("acme", "1"), ("acme", "2"), ("zen", "3")):
+        await conversation(sqlite_storage, inbox, chat_id)
+    stored = await sqlite_storage.current_conversation(ConversationKey("telegram", "3", "zen"))
+    if stored is None or stored.key.inbox != "zen":
+        pytest.skip("this store does not keep a conversation's inbox yet")
+    desk = await leads(manager, "")
+    assert "*Inbox* (3 conversations)" in desk
+    assert "• *ACME Garden* (`acme`): 2 conversations" in desk
+    assert "• *Zen Tea* (`zen`): 1 conversations" in desk
+    assert (await leads(manager, "", channel=ZEN.slack_channel)).startswith(
+        "*Inbox Zen Tea* (1 conversations)")
+    assert "• *Zen Tea* (`zen`): 1 conversations · 0 leads" in await leads(manager, "stats")
