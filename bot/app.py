@@ -169,7 +169,8 @@ def _wire_manager(bot_app: BotApp) -> None:
                     clock=bot_app.clock).install(bot_app.bridge)
     command = bot_app.settings.slack.command
     manager = ManagerService(storage=bot_app.storage, renderer=bot_app.renderer,
-                             clock=bot_app.clock, access=bot_app.bridge.access, command=command)
+                             clock=bot_app.clock, access=bot_app.bridge.access, command=command,
+                             inboxes=bot_app.settings.inboxes)
     # First in the list, so stopped last: after Slack stops delivering commands, and still
     # before the store closes, the answers in progress finish.
     bot_app.components.insert(0, manager)

@@ -67,8 +67,10 @@ class LeadPrefs:
     history_sync: bool
 
     @classmethod
-    async def load(cls, storage: BaseStorage) -> LeadPrefs:
-        values = {f.name: await preference(storage, f.name) for f in dataclasses.fields(cls)}
+    async def load(cls, storage: BaseStorage, inbox: str = "") -> LeadPrefs:
+        """The preferences in force for ``inbox`` (its own defaults, else the desk's)."""
+        values = {f.name: await preference(storage, f.name, inbox)
+                  for f in dataclasses.fields(cls)}
         values["statuses"] = tuple(values["statuses"])
         values["sources"] = tuple(values["sources"])
         return cls(**values)
@@ -99,7 +101,7 @@ class LeadService:
         async with self._creating.hold(conv.id):
             if (existing := await self.existing_lead(conv)) is not None:
                 return LeadOutcome(existing, False, message=self.existing_text(existing))
-            prefs = await LeadPrefs.load(self.storage)
+            prefs = await LeadPrefs.load(self.storage, conv.key.inbox)
             planned = await self._plan(conv, user, request, prefs)
             if isinstance(planned, str):
                 return LeadOutcome(None, False, refusal=planned)
@@ -194,7 +196,8 @@ class LeadService:
             return self._refused("no_lead")
         if is_empty(request):
             return self._refused("nothing_to_change")
-        changes = await self._changes(lead, user, request, await LeadPrefs.load(self.storage))
+        prefs = await LeadPrefs.load(self.storage, conv.key.inbox)
+        changes = await self._changes(lead, user, request, prefs)
         if isinstance(changes, str):
             return LeadOutcome(lead, False, refusal=changes)
         if not changes:
@@ -236,7 +239,7 @@ class LeadService:
         """The lead modal's content, or a refusal to show the user privately."""
         if not self.access.may_operate(user):
             return self._refusal_text("not_operator")
-        prefs = await LeadPrefs.load(self.storage)
+        prefs = await LeadPrefs.load(self.storage, conv.key.inbox)
         existing = await self.existing_lead(conv)
         customer = await self.storage.get_customer(conv.key)
         prefill = (request_from(existing) if existing is not None

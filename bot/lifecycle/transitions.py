@@ -24,6 +24,8 @@ class Audience:
     language: str = ""
     mention_users: tuple[str, ...] = ()
     mention_here: bool = False
+    #: whether a missed conversation is announced at all (the inbox's ``missed_notify``)
+    notify_missed: bool = True
 
 
 def stamp(conv: Conversation, verb: str, now: datetime, *, by: str = "", **more: str) -> None:
@@ -59,12 +61,16 @@ class TransitionEffects:
     async def audience(self, conv: Conversation, policy: LifecyclePolicy) -> Audience:
         customer = await self.storage.get_customer(conv.key)
         language = customer.language if customer else ""
-        if policy.missed_notify == "none":
-            return Audience(language)
-        if policy.missed_notify == "owner":
-            if owner := await preference(self.storage, "default_owner"):
+        inbox = conv.key.inbox
+        target = await preference(self.storage, "missed_notify", inbox)
+        if target not in ("owner", "channel", "none"):  # the policy logged it as invalid
+            target = policy.missed_notify
+        if target == "none":
+            return Audience(language, notify_missed=False)
+        if target == "owner":
+            if owner := await preference(self.storage, "default_owner", inbox):
                 return Audience(language, (owner,))
-            pool = await preference(self.storage, "default_pool")
+            pool = await preference(self.storage, "default_pool", inbox)
             members = await self.storage.get_pool(pool) if pool else None
             if members:
                 return Audience(language, tuple(members))
@@ -90,7 +96,7 @@ class TransitionEffects:
 
     def _missed_notice(self, conv: Conversation, policy: LifecyclePolicy,
                        audience: Audience) -> list[NewJob]:
-        if policy.missed_notify == "none" or policy.missed_after is None:
+        if not audience.notify_missed or policy.missed_after is None:
             return []
         text = self.renderer.render(
             "slack/lifecycle_missed.mrkdwn", mention_users=list(audience.mention_users),

@@ -5,7 +5,7 @@ the :class:`Problem` that stops it; nothing is written here."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
@@ -16,6 +16,7 @@ from bot.lifecycle.clock import Clock
 from bot.manager.commands import (
     Command,
     EditChoices,
+    Inherit,
     Pause,
     PoolCommand,
     Resume,
@@ -25,7 +26,7 @@ from bot.manager.commands import (
     SetOption,
 )
 from bot.manager.state import PauseState, business_hours, current_pause
-from bot.preferences import preference, set_preference
+from bot.preferences import INBOX_SCOPED, own_preference, preference, set_preference
 from storage.base import BaseStorage
 
 
@@ -35,6 +36,10 @@ class Change:
     old: Any
     new: Any
     write: Callable[[], Awaitable[None]]
+    #: whose value it is: an inbox's own, or "" for the desk-wide one
+    inbox: str = ""
+    #: the inbox's own value is removed (``new`` is the desk-wide value it follows again)
+    drops_own: bool = False
 
 
 @dataclass(frozen=True)
@@ -45,10 +50,18 @@ class Problem:
 
 
 class Changes:
-    def __init__(self, *, storage: BaseStorage, clock: Clock) -> None:
-        self.storage, self.clock = storage, clock
+    """:param inboxes: every inbox's name when the deployment has several (their own
+        defaults keep a status, source or pool in use)"""
 
-    async def plan(self, command: Command, user: str) -> Change | Problem:
+    def __init__(self, *, storage: BaseStorage, clock: Clock, inboxes: Sequence[str] = (),
+                 inbox: str = "") -> None:
+        self.storage, self.clock, self.inboxes, self.inbox = storage, clock, tuple(inboxes), inbox
+
+    async def plan(self, command: Command, user: str, inbox: str = "") -> Change | Problem:
+        """:param inbox: the inbox whose own values change; "" for the desk-wide ones"""
+        if inbox != self.inbox:
+            return await Changes(storage=self.storage, clock=self.clock, inboxes=self.inboxes,
+                                 inbox=inbox).plan(command, user, inbox)
         if isinstance(command, Pause):
             return await self._pause(command, user)
         if isinstance(command, Resume):
@@ -66,6 +79,8 @@ class Changes:
             return await self._default(command)
         if isinstance(command, EditChoices):
             return await self._choices(command)
+        if isinstance(command, Inherit):
+            return await self._inherit(command.setting)
         raise TypeError(f"not a change: {command!r}")
 
     # -- pause -------------------------------------------------------------------------------
@@ -76,7 +91,7 @@ class Changes:
             return Problem("past", end.isoformat())
         # Pausing again while paused keeps the pause (customers already told stay told)
         # and changes its end and message.
-        running = await current_pause(self.storage, now)
+        running = await current_pause(self.storage, now, self.inbox)
         pause = PauseState(id=running.id if running else uuid.uuid4().hex[:12],
                            since=running.since if running else now.isoformat(),
                            until=end.isoformat() if end else "", message=command.message,
@@ -88,19 +103,19 @@ class Changes:
             return now + command.duration
         if command.until is None:
             return None
-        hours = await business_hours(self.storage)
+        hours = await business_hours(self.storage, self.inbox)
         zone = ZoneInfo(hours.tz if hours else "UTC")
         local = datetime.combine(command.until, command.until_time or time(0), tzinfo=zone)
         return local.astimezone(UTC)
 
     async def _resume(self) -> Change | Problem:
-        if await current_pause(self.storage, self.clock.now()) is None:
+        if await current_pause(self.storage, self.clock.now(), self.inbox) is None:
             return Problem("not_paused")
         return await self._preference("pause", {})
 
     # -- intake, defaults, choices -------------------------------------------------------------
     async def _intake(self, command: SetIntake) -> Change | Problem:
-        closed = set(await preference(self.storage, "intake_closed") or [])
+        closed = set(await preference(self.storage, "intake_closed", self.inbox) or [])
         new = closed - {command.channel} if command.on else closed | {command.channel}
         return await self._preference("intake_closed", sorted(new))
 
@@ -127,7 +142,7 @@ class Changes:
         matched = match_choice(command.value, sources) if command.value else ""
         if matched is None:
             return Problem("unknown_choice", command.value, tuple(sources))
-        by_channel = dict(await preference(self.storage, "source_by_channel"))
+        by_channel = dict(await preference(self.storage, "source_by_channel", self.inbox))
         by_channel.pop(command.channel, None)
         new = {**by_channel, command.channel: matched} if matched else by_channel
         return await self._preference("source_by_channel", new)
@@ -147,8 +162,27 @@ class Changes:
 
     async def _in_use(self, setting: str, value: str) -> bool:
         if setting == "statuses":
-            return bool(await preference(self.storage, "default_status") == value)
-        return value in (await preference(self.storage, "source_by_channel")).values()
+            return value in await self._everywhere("default_status")
+        return any(value in by_channel.values()
+                   for by_channel in await self._everywhere("source_by_channel"))
+
+    async def _everywhere(self, name: str) -> list[Any]:
+        """The desk-wide value and every inbox's own one."""
+        own = [await own_preference(self.storage, name, inbox) for inbox in self.inboxes]
+        return [await preference(self.storage, name), *(v for v in own if v is not None)]
+
+    async def _inherit(self, name: str) -> Change | Problem:
+        if not self.inbox:
+            return Problem("no_inbox_selected")
+        own = await own_preference(self.storage, name, self.inbox)
+        if own is None:
+            return Problem("not_own", name)
+
+        async def write() -> None:
+            await set_preference(self.storage, name, None, self.inbox)
+
+        return Change(name, own, await preference(self.storage, name), write, self.inbox,
+                      drops_own=True)
 
     # -- pools ------------------------------------------------------------------------------
     async def _pool(self, command: PoolCommand) -> Change | Problem:
@@ -174,7 +208,7 @@ class Changes:
         return self._pool_change(command.name, members, kept)
 
     async def _pool_delete(self, name: str, members: list[str]) -> Change | Problem:
-        if await preference(self.storage, "default_pool") == name:
+        if name in await self._everywhere("default_pool"):
             return Problem("pool_in_use", name)
 
         async def write() -> None:
@@ -190,7 +224,9 @@ class Changes:
 
     # -- plumbing ------------------------------------------------------------------------------
     async def _preference(self, name: str, new: Any) -> Change:
-        async def write() -> None:
-            await set_preference(self.storage, name, new)
+        inbox = self.inbox if name in INBOX_SCOPED else ""
 
-        return Change(name, await preference(self.storage, name), new, write)
+        async def write() -> None:
+            await set_preference(self.storage, name, new, inbox)
+
+        return Change(name, await preference(self.storage, name, inbox), new, write, inbox)

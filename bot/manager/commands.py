@@ -83,6 +83,13 @@ class SetOption:
 
 
 @dataclass(frozen=True, slots=True)
+class Inherit:
+    """``inherit SETTING``: the selected inbox drops its own value and follows the desk's."""
+
+    setting: str
+
+
+@dataclass(frozen=True, slots=True)
 class ShowSettings:
     pass
 
@@ -98,8 +105,8 @@ class Help:
 
 
 Command = (Summary | ListConversations | ShowStats | Pause | Resume | SetHours | SetIntake
-           | PoolCommand | SetDefault | EditChoices | SetOption | ShowSettings | ShowAudit
-           | Help)
+           | PoolCommand | SetDefault | EditChoices | SetOption | Inherit | ShowSettings
+           | ShowAudit | Help)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +115,9 @@ class Parsed:
     subcommand: str
     #: answer in the channel instead of only to the caller (a trailing ``public``)
     public: bool = False
+    #: ``inbox=NAME`` in the text: the inbox it acts on, ``all`` for desk-wide; None:
+    #: the inbox whose Slack channel it was run in
+    inbox: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +133,7 @@ def is_change(command: Command) -> bool:
     if isinstance(command, PoolCommand):
         return command.action != "list"
     return isinstance(command, (Pause, Resume, SetHours, SetIntake, SetDefault, EditChoices,
-                                SetOption))
+                                SetOption, Inherit))
 
 
 def managers_only(command: Command) -> bool:

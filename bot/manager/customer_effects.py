@@ -53,8 +53,8 @@ class CustomerEffects:
         if msg.direction is not Direction.IN or conv.status is Status.DECLINED:
             return
         now = self.clock.now()
-        hours = await business_hours(self.storage)
-        if (pause := await current_pause(self.storage, now)) is not None:
+        hours = await business_hours(self.storage, conv.key.inbox)
+        if (pause := await current_pause(self.storage, now, conv.key.inbox)) is not None:
             await self._away(conv, pause, hours)
         elif hours is not None and not hours.is_open(now):
             await self._out_of_hours(conv, hours, now)
@@ -100,7 +100,7 @@ class CustomerEffects:
     # -- intake ------------------------------------------------------------------------------
     async def admit(self, inbound: InboundMessage) -> bool:
         """False turns a new customer away while their channel's intake is off."""
-        if not await intake_closed(self.storage, inbound.key.channel):
+        if not await intake_closed(self.storage, inbound.key.channel, inbound.key.inbox):
             return True
         if await self.storage.current_conversation(inbound.key) is not None:
             return True  # existing conversations continue

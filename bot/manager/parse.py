@@ -12,6 +12,7 @@ from bot.manager.commands import (
     Command,
     EditChoices,
     Help,
+    Inherit,
     ListConversations,
     Parsed,
     ParseError,
@@ -28,6 +29,7 @@ from bot.manager.hours import parse_hours
 from bot.manager.parse_options import parse_set
 from bot.manager.parse_pause import parse_pause, parse_resume, unescape
 from bot.models import Status
+from bot.preferences import INBOX_SCOPED
 
 #: channels whose intake can be switched; their names as the store keys them
 CHANNELS = ("telegram", "wechat", "webchat")
@@ -36,6 +38,10 @@ MAX_VALUE = 60
 _POOL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 _DAYS = re.compile(r"^(\d{1,3})d$")
 _PUBLIC = re.compile(r"\s+public\s*$|^\s*public\s*$", re.IGNORECASE)
+_INBOX = re.compile(r"(?:^|\s+)inbox=(\S*)", re.IGNORECASE)
+_INBOX_NAME = re.compile(r"^[a-z0-9_-]{1,64}$")
+#: ``inbox=all``: the desk-wide settings and every inbox's figures
+ALL_INBOXES = "all"
 
 
 # -- parsing --------------------------------------------------------------------------------
@@ -46,15 +52,31 @@ Reader = Callable[[str, list[str]], Command | ParseError]
 def parse(text: str) -> Parsed | ParseError:
     """:param text: what follows the command name, as Slack sends it"""
     text, public = _PUBLIC.sub("", text), bool(_PUBLIC.search(text))
+    inboxes = [match.group(1) for match in _INBOX.finditer(text)]
+    text = _INBOX.sub("", text).strip()
     name, rest = (text.split(None, 1) + ["", ""])[:2]
     name = name.lower() or "summary"
     reader = _READERS.get(name)
     if reader is None:
         return ParseError("unknown_subcommand", name, "help")
+    inbox = _inbox(inboxes, name)
+    if isinstance(inbox, ParseError):
+        return inbox
     result = reader(rest.strip(), rest.split())
     if isinstance(result, ParseError):
         return result
-    return Parsed(result, name, public)
+    return Parsed(result, name, public, inbox)
+
+
+def _inbox(values: list[str], subcommand: str) -> str | None | ParseError:
+    """The one ``inbox=NAME`` of the command (whether such an inbox exists is the
+    service's check: the parser knows no configuration)."""
+    if len(values) > 1:
+        return ParseError("extra", f"inbox={values[1]}", subcommand)
+    if not values:
+        return None
+    name = values[0].lower()
+    return name if _INBOX_NAME.match(name) else ParseError("bad_inbox", values[0], subcommand)
 
 
 def _summary(rest: str, words: list[str]) -> Command | ParseError:
@@ -200,6 +222,23 @@ def _choices(setting: str) -> Reader:
     return read
 
 
+#: ``inherit``'s short names, as the setting commands are called
+_INHERIT_ALIASES = {"hours": "business_hours", "intake": "intake_closed",
+                    "owner": "default_owner", "pool": "default_pool",
+                    "status": "default_status", "source": "source_by_channel"}
+
+
+def _inherit(rest: str, words: list[str]) -> Command | ParseError:
+    if not words:
+        return ParseError("missing_setting", "", "inherit")
+    if len(words) > 1:
+        return ParseError("extra", words[1], "inherit")
+    name = _INHERIT_ALIASES.get(words[0].lower(), words[0].lower())
+    if name not in INBOX_SCOPED:
+        return ParseError("not_per_inbox", words[0], "inherit")
+    return Inherit(name)
+
+
 def _settings(rest: str, words: list[str]) -> Command | ParseError:
     return ParseError("extra", words[0], "settings") if words else ShowSettings()
 
@@ -219,7 +258,7 @@ _READERS: dict[str, Reader] = {
     "summary": _summary, "list": _list, "stats": _stats, "pause": parse_pause,
     "resume": parse_resume, "hours": _hours, "intake": _intake, "pool": _pool,
     "default": _default, "statuses": _choices("statuses"), "sources": _choices("sources"),
-    "set": parse_set, "settings": _settings, "audit": _audit, "help": _help}
+    "set": parse_set, "inherit": _inherit, "settings": _settings, "audit": _audit, "help": _help}
 SUBCOMMANDS = tuple(_READERS)
 
 

@@ -10,12 +10,13 @@ through the command's ``response_url``. The service owns those tasks (a ``Compon
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot import loggers
 from bot.access import Access
+from bot.inboxes import Inbox
 from bot.lifecycle.clock import Clock
 from bot.manager.changes import Change, Changes, Problem
 from bot.manager.commands import (
@@ -34,6 +35,7 @@ from bot.manager.commands import (
 )
 from bot.manager.parse import parse
 from bot.manager.reports import Reports
+from bot.manager.scope import InboxScopes
 from bot.manager.views import describe
 from bot.rendering import Renderer
 from storage.base import BaseStorage
@@ -61,11 +63,14 @@ Reply = Callable[[Answer], Awaitable[None]]
 
 class ManagerService:
     def __init__(self, *, storage: BaseStorage, renderer: Renderer, clock: Clock,
-                 access: Access, command: str = "/leads") -> None:
+                 access: Access, command: str = "/leads", inboxes: Sequence[Inbox] = ()) -> None:
+        """:param inboxes: every inbox the process serves (none or one: desk-wide only)"""
         self.storage, self.renderer, self.clock = storage, renderer, clock
         self.access, self.slash = access, command
-        self.reports = Reports(storage, renderer, clock, command)
-        self.changes = Changes(storage=storage, clock=clock)
+        self.scopes = InboxScopes(inboxes)
+        self.reports = Reports(storage, renderer, clock, command, self.scopes.several)
+        self.changes = Changes(storage=storage, clock=clock,
+                               inboxes=[inbox.name for inbox in self.scopes.several])
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- what the listener calls ---------------------------------------------------------
@@ -74,6 +79,9 @@ class ManagerService:
         parsed = parse(text)
         if isinstance(parsed, ParseError):
             return Answer(self._problem(parsed.problem, parsed.detail, parsed.subcommand))
+        if self.scopes.is_unknown(parsed.inbox):
+            return Answer(self._problem("unknown_inbox", str(parsed.inbox), parsed.subcommand,
+                                        choices=self.scopes.names()))
         if managers_only(parsed.command) and not self.access.is_manager(caller.user):
             return Answer(self._problem("not_manager", "", parsed.subcommand))
         if not self.access.may_operate(caller.user):
@@ -86,9 +94,10 @@ class ManagerService:
         task.add_done_callback(self._tasks.discard)
 
     async def run(self, caller: Caller, parsed: Parsed) -> Answer:
+        inbox = self.scopes.select(parsed.inbox, caller.channel)
         if is_change(parsed.command):
-            return await self._change(caller, parsed)
-        return Answer(await self._read(parsed.command, caller), parsed.public)
+            return await self._change(caller, parsed, inbox)
+        return Answer(await self._read(parsed.command, caller, inbox), parsed.public)
 
     # -- Component ------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -115,15 +124,15 @@ class ManagerService:
         except Exception:
             loggers.slack.exception("could not answer %s %s", self.slash, parsed.subcommand)
 
-    async def _read(self, command: Command, caller: Caller) -> str:
+    async def _read(self, command: Command, caller: Caller, inbox: Inbox | None) -> str:
         if isinstance(command, Summary):
-            return await self.reports.summary(caller.team_domain)
+            return await self.reports.summary(caller.team_domain, inbox)
         if isinstance(command, ListConversations):
-            return await self.reports.listing(command, caller.team_domain)
+            return await self.reports.listing(command, caller.team_domain, inbox)
         if isinstance(command, ShowStats):
-            return await self.reports.stats(command)
+            return await self.reports.stats(command, inbox)
         if isinstance(command, ShowSettings):
-            return await self.reports.settings()
+            return await self.reports.settings(inbox)
         if isinstance(command, ShowAudit):
             return await self.reports.audit(command)
         if isinstance(command, PoolCommand):
@@ -132,23 +141,29 @@ class ManagerService:
             return self.reports.help()
         raise TypeError(f"not a read: {command!r}")
 
-    async def _change(self, caller: Caller, parsed: Parsed) -> Answer:
-        planned = await self.changes.plan(parsed.command, caller.user)
+    async def _change(self, caller: Caller, parsed: Parsed, inbox: Inbox | None) -> Answer:
+        planned = await self.changes.plan(parsed.command, caller.user,
+                                          inbox.name if inbox else "")
         if isinstance(planned, Problem):
             return Answer(self._problem(planned.problem, planned.detail, parsed.subcommand,
                                         choices=planned.choices))
-        if planned.old == planned.new:
-            return Answer(self._changed(planned, caller, changed=False))
+        label = inbox.label if inbox and planned.inbox else ""
+        if planned.old == planned.new and not planned.drops_own:
+            return Answer(self._changed(planned, label, changed=False))
         await planned.write()
-        await self.storage.append_log(AUDIT_LOG, {
-            "at": self.clock.now().isoformat(), "by": caller.user, "setting": planned.setting,
-            "old": planned.old, "new": planned.new, "subcommand": parsed.subcommand})
-        return Answer(self._changed(planned, caller, changed=True), parsed.public)
+        entry = {"at": self.clock.now().isoformat(), "by": caller.user,
+                 "setting": planned.setting, "old": planned.old, "new": planned.new,
+                 "subcommand": parsed.subcommand}
+        if planned.inbox:
+            entry["inbox"] = planned.inbox
+        await self.storage.append_log(AUDIT_LOG, entry)
+        return Answer(self._changed(planned, label, changed=True), parsed.public)
 
     # -- texts ------------------------------------------------------------------------------
-    def _changed(self, change: Change, caller: Caller, *, changed: bool) -> str:
+    def _changed(self, change: Change, inbox_label: str, *, changed: bool) -> str:
         return self.renderer.render("slack/manager/changed.mrkdwn", slash=self.slash,
-                                    setting=change.setting,
+                                    setting=change.setting, inbox_label=inbox_label,
+                                    inherited=change.drops_own,
                                     old_value=describe(change.setting, change.old),
                                     new_value=describe(change.setting, change.new),
                                     changed=changed)

@@ -1,6 +1,6 @@
 """Typed reads of the desk settings the managers' command writes (pause, business hours,
-intake). Read from the store every time, never cached, so every process sees a change at
-once."""
+intake), for one inbox (its own value, else the desk-wide one) or desk-wide. Read from the
+store every time, never cached here, so every process sees a change at once."""
 
 from __future__ import annotations
 
@@ -39,16 +39,18 @@ class PauseState:
                       ("id", "since", "until", "message", "by")})
 
 
-async def current_pause(storage: BaseStorage, now: datetime) -> PauseState | None:
-    """The pause in force at ``now`` (one whose end has passed is over by itself)."""
-    pause = PauseState.from_json(await preference(storage, "pause"))
+async def current_pause(storage: BaseStorage, now: datetime,
+                        inbox: str = "") -> PauseState | None:
+    """The pause in force at ``now`` (one whose end has passed is over by itself), for
+    ``inbox`` ("" = the desk-wide one)."""
+    pause = PauseState.from_json(await preference(storage, "pause", inbox))
     return pause if pause is not None and pause.active(now) else None
 
 
-async def business_hours(storage: BaseStorage) -> BusinessHours | None:
-    hours = parse_hours(str(await preference(storage, "business_hours") or ""))
+async def business_hours(storage: BaseStorage, inbox: str = "") -> BusinessHours | None:
+    hours = parse_hours(str(await preference(storage, "business_hours", inbox) or ""))
     return hours if isinstance(hours, BusinessHours) else None
 
 
-async def intake_closed(storage: BaseStorage, channel: str) -> bool:
-    return channel in (await preference(storage, "intake_closed") or [])
+async def intake_closed(storage: BaseStorage, channel: str, inbox: str = "") -> bool:
+    return channel in (await preference(storage, "intake_closed", inbox) or [])

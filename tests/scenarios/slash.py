@@ -83,19 +83,19 @@ class Acked:
 
 
 def command_body(desk: Desk, text: str, *, user: str, hook: str,
-                 command: str = "/leads") -> str:
+                 command: str = "/leads", channel: str = CHANNEL) -> str:
     return urlencode({
-        "token": "legacy", "team_id": "T0001", "team_domain": "desk", "channel_id": CHANNEL,
+        "token": "legacy", "team_id": "T0001", "team_domain": "desk", "channel_id": channel,
         "channel_name": "ops", "user_id": user, "user_name": user.lower(), "command": command,
         "text": text, "api_app_id": "A0001", "trigger_id": "1337.42.abcd",
         "response_url": desk.slack.response_url(hook)})
 
 
-async def slash(desk: Desk, text: str, *, user: str = MANAGER,
-                command: str = "/leads") -> Acked:
-    """Post ``/leads text`` as ``user``; :return: Slack's view of the ack."""
+async def slash(desk: Desk, text: str, *, user: str = MANAGER, command: str = "/leads",
+                channel: str = CHANNEL) -> Acked:
+    """Post ``/leads text`` as ``user`` in ``channel``; :return: Slack's view of the ack."""
     hook = f"cmd{next(_hooks)}"
-    body = command_body(desk, text, user=user, hook=hook, command=command)
+    body = command_body(desk, text, user=user, hook=hook, command=command, channel=channel)
     ts = str(int(time.time()))
     headers = {"Content-Type": "application/x-www-form-urlencoded",
                "X-Slack-Request-Timestamp": ts,
@@ -114,9 +114,9 @@ async def answer(desk: Desk, acked: Acked) -> dict[str, Any]:
     return posted
 
 
-async def ask(desk: Desk, text: str, *, user: str = MANAGER) -> str:
+async def ask(desk: Desk, text: str, *, user: str = MANAGER, channel: str = CHANNEL) -> str:
     """Run a command that is accepted, and return the text of its (ephemeral) answer."""
-    acked = await slash(desk, text, user=user)
+    acked = await slash(desk, text, user=user, channel=channel)
     assert acked.status == 200 and acked.body == {}, acked
     posted = await answer(desk, acked)
     return str(posted["text"])

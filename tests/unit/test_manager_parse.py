@@ -9,6 +9,7 @@ import pytest
 from bot.manager.commands import (
     EditChoices,
     Help,
+    Inherit,
     ListConversations,
     Parsed,
     ParseError,
@@ -170,3 +171,55 @@ def test_every_problem_is_worded_with_its_usage(text: str) -> None:
     assert "That did not work" not in rendered  # every code has its own wording
     usage = "Usage: `/leads" if error.subcommand != "help" else "`/leads help`"
     assert usage in rendered
+
+
+# -- inbox=NAME ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "inbox", "command"), [
+    ("pause inbox=acme", "acme", Pause()),
+    ("inbox=acme pause for 3d Gone fishing", "acme",
+     Pause(duration=timedelta(days=3), message="Gone fishing")),
+    ("pause for 3d inbox=zen Gone fishing", "zen",
+     Pause(duration=timedelta(days=3), message="Gone fishing")),
+    ("intake telegram off inbox=Zen", "zen", SetIntake("telegram", False)),
+    ("inbox=all", "all", Summary()),
+    ("stats 7d inbox=acme", "acme", ShowStats(7)),
+    ("default owner <@U1> inbox=acme", "acme", SetDefault("owner", "U1")),
+    ("pause", None, Pause()),
+    ("pause with the inbox=acme word", "acme", Pause(message="with the word")),
+])
+def test_inbox_is_picked_anywhere_in_the_command(text: str, inbox: str | None,
+                                                 command: object) -> None:
+    parsed = parse(text)
+    assert isinstance(parsed, Parsed)
+    assert (parsed.inbox, parsed.command) == (inbox, command)
+
+
+def test_inbox_goes_with_public() -> None:
+    parsed = parse("stats inbox=acme public")
+    assert isinstance(parsed, Parsed) and parsed.public and parsed.inbox == "acme"
+
+
+@pytest.mark.parametrize(("text", "problem", "detail", "subcommand"), [
+    ("pause inbox=", "bad_inbox", "", "pause"),
+    ("pause inbox=Acme!", "bad_inbox", "Acme!", "pause"),
+    ("settings inbox=acme inbox=zen", "extra", "inbox=zen", "settings"),
+    ("hours off inbox=<@U1>", "bad_inbox", "<@U1>", "hours"),
+])
+def test_a_bad_inbox_is_refused(text: str, problem: str, detail: str, subcommand: str) -> None:
+    assert parse(text) == ParseError(problem, detail, subcommand)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("inherit hours", Inherit("business_hours")),
+    ("inherit PAUSE inbox=acme", Inherit("pause")),
+    ("inherit owner", Inherit("default_owner")),
+    ("inherit missed_notify", Inherit("missed_notify")),
+    ("inherit", ParseError("missing_setting", "", "inherit")),
+    ("inherit show_operator_name", ParseError("not_per_inbox", "show_operator_name", "inherit")),
+    ("inherit hours pause", ParseError("extra", "pause", "inherit")),
+])
+def test_inherit(text: str, expected: object) -> None:
+    parsed = parse(text)
+    assert (parsed.command if isinstance(parsed, Parsed) else parsed) == expected
+    assert not isinstance(parsed, Parsed) or managers_only(parsed.command)
