@@ -149,7 +149,7 @@ class Relay:
         text = self.renderer.render(
             "slack/customer_message.mrkdwn", text="\n".join(m.text for m in batch if m.text),
             attachments=attachments, notes=notes, edited=any(m.edited for m in batch))
-        broadcast, channel = reopening(conv, batch), conv.slack_channel
+        broadcast, channel = reopening(conv, batch), self.inboxes.slack_channel(conv)
         if files:
             await self.slack.upload(channel, conv.thread_ts, files, text)
             if broadcast:  # an upload cannot be broadcast: tell the channel with a line
@@ -160,7 +160,7 @@ class Relay:
                                      broadcast=broadcast, job_id=job_id)
 
     async def _post_once(self, job: Job, conv: Conversation, batch: list[Message]) -> str:
-        return (await self._earlier_post(job, conv.slack_channel, conv.thread_ts)
+        return (await self._earlier_post(job, self.inboxes.slack_channel(conv), conv.thread_ts)
                 or await self._post_customer_messages(conv, batch, job.id))
 
     async def _fetch_files(self, conv: Conversation, msg: Message,
@@ -184,14 +184,15 @@ class Relay:
         text = self.renderer.render(
             "slack/customer_message.mrkdwn", text=msg.text, notes=[], edited=True,
             attachments=[a for a in msg.attachments if a.kind not in FILE_KINDS])
-        await self.slack.update(msg.slack_channel or conv.slack_channel, msg.slack_ts, text=text)
+        channel = msg.slack_channel or self.inboxes.slack_channel(conv)
+        await self.slack.update(channel, msg.slack_ts, text=text)
 
     async def refresh_card(self, job: Job) -> None:
         conv = await self.storage.require_conversation(int(job.payload["conversation_id"]))
         if conv.has_thread:  # else the card is built fresh when the thread opens
             card = await self.cards.build(conv)
-            await self.slack.update(conv.slack_channel, conv.thread_ts, text=card.text,
-                                    blocks=card.blocks)
+            await self.slack.update(self.inboxes.slack_channel(conv), conv.thread_ts,
+                                    text=card.text, blocks=card.blocks)
 
     async def notice(self, job: Job) -> None:
         conv = await self.storage.require_conversation(int(job.payload["conversation_id"]))

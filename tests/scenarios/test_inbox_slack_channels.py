@@ -4,6 +4,7 @@ an inbox may sit in another Slack workspace (the same app installed there)."""
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -11,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from bot import jobs
 from bot.config import Settings
 from bot.env_reader import Secret
 from bot.inboxes import Inbox
-from bot.models import Conversation, ConversationKey, Customer, InboundMessage
+from bot.models import Conversation, ConversationKey, Customer, InboundMessage, NewJob
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.scenarios.conftest import _open_store
@@ -150,3 +152,28 @@ async def test_one_inbox_shows_no_brand(desk: Desk) -> None:
     (card,) = desk.slack.roots(CHANNEL)
     assert card["text"] == "New conversation from Ann on Telegram"
     assert OPERATOR not in card["text"]
+
+
+async def test_answers_queued_by_the_previous_release_still_find_their_channel(
+        desk: Desk) -> None:
+    """Whisper and reaction jobs queued before inboxes named no channel: they go to the
+    default inbox's channel and to the reacted message's own."""
+    await desk.app.bridge.on_customer_message(InboundMessage(
+        customer=Customer(ConversationKey("telegram", "404"), name="Ann"), message_id="1",
+        event_key="telegram:404:1", sent_at=datetime.now(UTC), text="hi"))
+    await desk.settle()
+    thread = await desk.thread_of(404)
+    reply = await desk.operator_writes(thread, "// a note to react to")
+    stored = await desk.storage.find_message_by_slack_ts(CHANNEL, reply)
+    assert stored is not None
+    await desk.storage.enqueue([
+        NewJob(jobs.WHISPER, {"user": OPERATOR, "text": "from before", "thread_ts": thread},
+               "old:whisper"),
+        NewJob(jobs.REACT, {"message_id": stored.id, "slack_ts": reply, "name": "eyes"},
+               "old:react", jobs.to_slack(stored.conversation_id))], now=time.time())
+    desk.app.outbox.notify()
+    await desk.settle()
+    (whisper,) = desk.slack.calls_to("chat.postEphemeral")
+    assert whisper["channel"] == CHANNEL and whisper["text"] == "from before"
+    reacted = desk.slack.find(CHANNEL, reply)
+    assert reacted is not None and [r["name"] for r in reacted["reactions"]] == ["eyes"]
