@@ -118,6 +118,6 @@ class ConversationActions:
 
     async def _save_and_refresh(self, conv: Conversation, extra: list[NewJob]) -> None:
         await self.storage.save_conversation(conv)
-        refresh = jobs.refresh_card(conv.id, f"card:{conv.id}:{conv.extra['transitions']}")
+        refresh = jobs.refresh_card(conv, f"card:{conv.id}:{conv.extra['transitions']}")
         await self.storage.enqueue([refresh, *extra], now=self.clock.now().timestamp())
         self.outbox.notify()

@@ -22,6 +22,7 @@ from bot.leads import LeadService
 from bot.config import Settings
 from bot.errors import ConfigError, StorageError
 from bot.failures import FailureReporter
+from bot.inbox_directory import InboxDirectory
 from bot.lifecycle.clock import Clock, SystemClock
 from bot.lifecycle.scheduler import Scheduler
 from bot.metrics import Metrics
@@ -139,11 +140,13 @@ async def build_app(
                                   clock=clock, access=access)
     desk = Desk(storage=storage, bridge=bridge, actions=actions, leads=leads, renderer=renderer)
     desk.install()
-    cards = CardBuilder(storage=storage, renderer=renderer, lead_line=leads.card_line)
+    inboxes = InboxDirectory(settings.inboxes)
+    cards = CardBuilder(storage=storage, renderer=renderer, lead_line=leads.card_line,
+                        inboxes=inboxes)
     bot_app = BotApp(settings=settings, storage=storage, clock=clock, metrics=metrics,
                      renderer=renderer, outbox=outbox, bridge=bridge, web=app, desk=desk,
-                     relay=Relay(storage=storage, renderer=renderer,
-                                 workspace=None, channels={}, cards=cards))
+                     relay=Relay(storage=storage, renderer=renderer, workspace=None,
+                                 channels={}, cards=cards, inboxes=inboxes))
     bot_app.components.append(HttpSessions(crm, http))
     crm.register(outbox)
     if settings.slack.enabled:
@@ -210,18 +213,25 @@ def _wire_slack(bot_app: BotApp) -> None:
     from bot.slack.app import SocketModeRunner, add_slack_route, build_slack_app
     from bot.slack.app import build_slack_client
     from bot.slack.deliveries import SlackDeliveries
+    from bot.slack.teams import Installations
     from handlers.slack_actions import register_action_handlers
     from handlers.slack_events import register_slack_handlers
 
     s = bot_app.settings.slack
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
-    client = build_slack_client(s.bot_token, s.api_base, session=http)
+    clients = {token: build_slack_client(token, s.api_base, session=http)
+               for token in dict.fromkeys([s.bot_token, *_other_workspace_tokens(bot_app)])}
+    client = clients[s.bot_token]
     file_hosts = FileHosts.of(api_base=s.api_base, hosts=s.file_hosts)
-    workspace = SlackWorkspace(client, channel=s.channel, http=http, file_hosts=file_hosts)
+    by_channel = {inbox.slack_channel: clients[inbox.slack_bot_token]
+                  for inbox in bot_app.settings.inboxes if inbox.slack_bot_token}
+    workspace = SlackWorkspace(client, http=http, file_hosts=file_hosts, clients=by_channel)
     bot_app.relay.workspace = workspace
     bot_app.components.append(workspace)
+    authorize = (Installations(list(clients.values())).authorize_function()
+                 if len(clients) > 1 else None)
     slack_app = build_slack_app(client=client, signing_secret=s.signing_secret,
-                                socket_mode=s.socket_mode)
+                                socket_mode=s.socket_mode, authorize=authorize)
     register_slack_handlers(slack_app, bridge=bot_app.bridge,
                             deliveries=SlackDeliveries(bot_app.storage))
     register_action_handlers(slack_app, desk=bot_app.desk, renderer=bot_app.renderer,
@@ -231,6 +241,12 @@ def _wire_slack(bot_app: BotApp) -> None:
         bot_app.components.append(SocketModeRunner(slack_app, app_token=s.app_token))
     else:
         add_slack_route(bot_app.web, slack_app, signing_secret=s.signing_secret)
+
+
+def _other_workspace_tokens(bot_app: BotApp) -> list[str]:
+    """Bot tokens of the app's installations in other workspaces (inboxes that name one)."""
+    return [inbox.slack_bot_token for inbox in bot_app.settings.inboxes
+            if inbox.slack_bot_token]
 
 
 def _finish_slack(bot_app: BotApp) -> None:

@@ -102,11 +102,12 @@ class Bridge:
     async def on_customer_edit(self, inbound: InboundMessage) -> None:
         conv = await self.storage.current_conversation(inbound.key)
         msg = conv and await self.storage.find_message_by_channel_id(conv.id, inbound.message_id)
-        if not msg or msg.text == inbound.text:
+        if not conv or not msg or msg.text == inbound.text:
             return
         msg.text, msg.edited = inbound.text, True
         await self.storage.save_message(msg)
-        await self._enqueue([jobs.for_message(jobs.MIRROR_EDIT, msg, inbound.event_key)])
+        await self._enqueue([jobs.for_message(jobs.MIRROR_EDIT, msg, inbound.event_key,
+                                              inbox=conv.key.inbox)])
 
     async def on_start(self, inbound: InboundMessage) -> None:
         if not await self._admitted(inbound):
@@ -138,7 +139,7 @@ class Bridge:
         elif reason := await self._reply_refusal(conv, message):
             await self._store(conv, message, Direction.NOTE)
             text = self.renderer.render("slack/reply_blocked.mrkdwn", reason=reason)
-            await self._enqueue([jobs.notice(conv.id, text, f"blocked:{message.ts}")])
+            await self._enqueue([jobs.notice(conv, text, f"blocked:{message.ts}")])
         else:
             await self._relay_reply(conv, message)
         return True
@@ -226,12 +227,13 @@ class Bridge:
     # -- helpers ------------------------------------------------------------------------------
     async def whisper(self, message: OperatorMessage, text: str) -> None:
         dedupe = f"whisper:{message.ts}:{digest(text)}"
-        await self._enqueue([jobs.whisper(message.user, text, message.thread_ts, dedupe)])
+        await self._enqueue([jobs.whisper(message.user, text, message.thread_ts, dedupe,
+                                          channel=message.slack_channel)])
 
     async def whisper_user(self, user: str, text: str, thread_ts: str, *,
-                           channel: str = "") -> None:
+                           channel: str) -> None:
         """A private answer to a button click or modal (repeated clicks answer once), in
-        ``channel`` (default: the desk's)."""
+        ``channel``."""
         dedupe = f"whisper:{user}:{channel}:{thread_ts}:{digest(text)}"
         await self._enqueue([jobs.whisper(user, text, thread_ts, dedupe, channel=channel)])
 

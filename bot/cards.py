@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.inbox_directory import InboxDirectory
 from bot.models import Conversation, Customer, Direction, Lead, Message
 from bot.preferences import preference
 from bot.rendering import Renderer
@@ -37,9 +38,12 @@ def action_note(renderer: Renderer, conv: Conversation) -> str:
 
 
 def render_card(renderer: Renderer, conv: Conversation, customer: Customer,
-                first: Message | None, *, status_notes: list[str] | None = None) -> Card:
+                first: Message | None, *, status_notes: list[str] | None = None,
+                brand: str = "") -> Card:
+    """:param brand: the inbox's brand, shown when the deployment has several"""
     label = channel_label(renderer, conv.key.channel)
-    header = renderer.render("slack/card_header.mrkdwn", customer=customer, channel_label=label)
+    header = renderer.render("slack/card_header.mrkdwn", customer=customer, channel_label=label,
+                             brand=brand)
     status = renderer.render(
         "slack/card_status.mrkdwn", status_label=renderer.render(
             "slack/status_label.txt", status=conv.status.value),
@@ -51,7 +55,8 @@ def render_card(renderer: Renderer, conv: Conversation, customer: Customer,
     blocks = card_blocks(header=header, status=status, preview=preview,
                          conversation_id=conv.id,
                          labels={ACCEPT: accept, DECLINE: decline, CREATE_LEAD: lead})
-    text = renderer.render("slack/card_fallback.txt", customer=customer, channel_label=label)
+    text = renderer.render("slack/card_fallback.txt", customer=customer, channel_label=label,
+                           brand=brand)
     return Card(text=text, blocks=blocks)
 
 
@@ -59,8 +64,10 @@ class CardBuilder:
     """Builds a conversation's card from what is stored now."""
 
     def __init__(self, *, storage: BaseStorage, renderer: Renderer,
-                 lead_line: LeadLine | None = None) -> None:
+                 lead_line: LeadLine | None = None, inboxes: InboxDirectory | None = None) -> None:
+        """:param inboxes: the brand of each conversation's inbox (none: no brand shown)"""
         self.storage, self.renderer, self.lead_line = storage, renderer, lead_line
+        self.inboxes = inboxes
         #: more notes for the status line, in order; an empty note is left out
         self.note_sources: list[CardNote] = []
 
@@ -70,7 +77,9 @@ class CardBuilder:
         first = next((m for m in messages if m.direction is Direction.IN), None)
         notes = [action_note(self.renderer, conv), await self._lead_note(conv)]
         notes += [await source(conv) for source in self.note_sources]
-        return render_card(self.renderer, conv, customer, first, status_notes=notes)
+        brand = self.inboxes.brand(conv) if self.inboxes is not None else ""
+        return render_card(self.renderer, conv, customer, first, status_notes=notes,
+                           brand=brand)
 
     async def _lead_note(self, conv: Conversation) -> str:
         if conv.lead_id is None or self.lead_line is None:

@@ -54,7 +54,8 @@ class Desk:
             return None
         form = await self.leads.form(conv, user)
         if isinstance(form, str):
-            await self.bridge.whisper_user(user, form, conv.thread_ts)
+            await self.bridge.whisper_user(user, form, conv.thread_ts,
+                                           channel=conv.slack_channel)
             return None
         return form
 
@@ -86,7 +87,8 @@ class Desk:
         conv, user = ctx.conversation, ctx.message.user
         request = parse_lead_args(ctx.args)
         if isinstance(request, str):
-            await self.bridge.whisper_user(user, request, conv.thread_ts)
+            await self.bridge.whisper_user(user, request, conv.thread_ts,
+                                           channel=conv.slack_channel)
             return
         updating = conv.lead_id is not None and ctx.args.strip() != ""
         outcome = await (self.leads.update(conv, user, request) if updating
@@ -118,9 +120,11 @@ class Desk:
 
     async def _tell(self, conv: Conversation, user: str, outcome: Outcome) -> None:
         if outcome.refusal:
-            await self.bridge.whisper_user(user, outcome.refusal, conv.thread_ts)
+            await self.bridge.whisper_user(user, outcome.refusal, conv.thread_ts,
+                                           channel=conv.slack_channel)
 
     async def _lead_outcome(self, conv: Conversation, user: str, outcome: LeadOutcome) -> None:
         # a refusal, or "already has Lead #N" / "nothing changed"; successes show in the thread
         if text := outcome.refusal or outcome.message:
-            await self.bridge.whisper_user(user, text, conv.thread_ts)
+            await self.bridge.whisper_user(user, text, conv.thread_ts,
+                                           channel=conv.slack_channel)

@@ -21,11 +21,12 @@ class FailureReporter:
 
     async def __call__(self, job: Job, reason: str) -> None:
         conv_id = await self._mark_message(job, reason)
-        if job.kind in TO_CUSTOMER and conv_id:
+        conv = await self.storage.get_conversation(conv_id) if conv_id else None
+        if job.kind in TO_CUSTOMER and conv is not None:
             target = "crm" if job.kind == jobs.CRM_WEBHOOK else "customer"
             text = self.renderer.render("slack/delivery_failed.mrkdwn", reason=reason,
                                         hint="", target=target)
-            await self.storage.enqueue([jobs.notice(conv_id, text, f"failed:{job.id}")],
+            await self.storage.enqueue([jobs.notice(conv, text, f"failed:{job.id}")],
                                        now=self.clock.now().timestamp())
             self.outbox.notify()
         elif job.kind not in TO_CUSTOMER:

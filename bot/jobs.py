@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.models import Conversation, ConversationKey, Message, NewJob
+from bot.models import DEFAULT_INBOX, SCOPE_MARK, Conversation, ConversationKey, Message, NewJob
 
 RELAY_IN = "slack.relay_in"          # a customer message → the thread
 MIRROR_EDIT = "slack.mirror_edit"    # a customer's edit → the mirrored Slack message
@@ -39,8 +39,13 @@ class CustomerText:
     context: Mapping[str, Any] = field(default_factory=dict)
 
 
-def to_slack(conv_id: int) -> str:
-    return f"slack:conv:{conv_id}"
+def to_slack(conv_id: int, inbox: str = DEFAULT_INBOX) -> str:
+    """The ordering key of a conversation's Slack jobs. It names the inbox (whose Slack
+    channel's rate bucket they take) except for the default inbox, whose keys keep the
+    form jobs queued before inboxes existed have."""
+    if inbox == DEFAULT_INBOX:
+        return f"slack:conv:{conv_id}"
+    return f"slack:conv:{conv_id}{SCOPE_MARK}{inbox}"
 
 
 def to_customer(conv_id: int) -> str:
@@ -50,25 +55,26 @@ def to_customer(conv_id: int) -> str:
 def relay_in(conv: Conversation, msg: Message) -> NewJob:
     if msg.album_id:
         return NewJob(RELAY_IN, {"message_id": msg.id}, f"relay:album:{conv.id}:{msg.album_id}",
-                      to_slack(conv.id), delay=ALBUM_WAIT)
-    return NewJob(RELAY_IN, {"message_id": msg.id}, f"relay:{msg.id}", to_slack(conv.id))
+                      to_slack(conv.id, conv.key.inbox), delay=ALBUM_WAIT)
+    return NewJob(RELAY_IN, {"message_id": msg.id}, f"relay:{msg.id}",
+                  to_slack(conv.id, conv.key.inbox))
 
 
-def notice(conv_id: int, text: str, dedupe_key: str, *, broadcast: bool = False) -> NewJob:
-    return NewJob(NOTICE, {"conversation_id": conv_id, "text": text, "broadcast": broadcast},
-                  dedupe_key, to_slack(conv_id))
+def notice(conv: Conversation, text: str, dedupe_key: str, *,
+           broadcast: bool = False) -> NewJob:
+    return NewJob(NOTICE, {"conversation_id": conv.id, "text": text, "broadcast": broadcast},
+                  dedupe_key, to_slack(conv.id, conv.key.inbox))
 
 
-def refresh_card(conv_id: int, dedupe_key: str) -> NewJob:
-    return NewJob(REFRESH_CARD, {"conversation_id": conv_id}, dedupe_key, to_slack(conv_id))
+def refresh_card(conv: Conversation, dedupe_key: str) -> NewJob:
+    return NewJob(REFRESH_CARD, {"conversation_id": conv.id}, dedupe_key,
+                  to_slack(conv.id, conv.key.inbox))
 
 
-def whisper(user: str, text: str, thread_ts: str, dedupe_key: str, *,
-            channel: str = "") -> NewJob:
-    """:param channel: where to answer; empty: the desk's channel"""
-    payload = {"user": user, "text": text, "thread_ts": thread_ts}
-    if channel:
-        payload["channel"] = channel
+def whisper(user: str, text: str, thread_ts: str, dedupe_key: str, *, channel: str) -> NewJob:
+    """:param channel: the Slack channel to answer in (jobs queued by an earlier release
+        may lack it: those answer in the default inbox's)"""
+    payload = {"user": user, "text": text, "thread_ts": thread_ts, "channel": channel}
     return NewJob(WHISPER, payload, dedupe_key)
 
 
@@ -91,12 +97,17 @@ def rendered_before(payload: Mapping[str, Any]) -> str | None:
     return None if text is None else str(text)
 
 
-def react(msg: Message, name: str) -> NewJob:
+def react(conv: Conversation, msg: Message, name: str) -> NewJob:
     """The delivered reaction: it carries what it needs, so the job reads nothing."""
-    return NewJob(REACT, {"message_id": msg.id, "slack_ts": msg.slack_ts, "name": name},
-                  f"react:{msg.id}", to_slack(msg.conversation_id))
+    payload = {"message_id": msg.id, "slack_ts": msg.slack_ts, "name": name,
+               "channel": msg.slack_channel or conv.slack_channel}
+    return NewJob(REACT, payload, f"react:{msg.id}", to_slack(conv.id, conv.key.inbox))
 
 
-def for_message(kind: str, msg: Message, dedupe_key: str) -> NewJob:
-    ordering = to_slack if kind in (RELAY_IN, MIRROR_EDIT) else to_customer
-    return NewJob(kind, {"message_id": msg.id}, dedupe_key, ordering(msg.conversation_id))
+def for_message(kind: str, msg: Message, dedupe_key: str, *,
+                inbox: str = DEFAULT_INBOX) -> NewJob:
+    """:param inbox: the inbox of the message's conversation"""
+    if kind in (RELAY_IN, MIRROR_EDIT):
+        return NewJob(kind, {"message_id": msg.id}, dedupe_key,
+                      to_slack(msg.conversation_id, inbox))
+    return NewJob(kind, {"message_id": msg.id}, dedupe_key, to_customer(msg.conversation_id))

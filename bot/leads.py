@@ -173,8 +173,8 @@ class LeadService:
             await self._attach_transcript(conv, lead)
         text = self.renderer.render("slack/lead_created.mrkdwn", lead=lead_context(lead),
                                     actor=lead.created_by)
-        await self._enqueue([jobs.notice(conv.id, text, f"lead:created:{lead.id}"),
-                             jobs.refresh_card(conv.id, f"card:lead:{lead.id}")])
+        await self._enqueue([jobs.notice(conv, text, f"lead:created:{lead.id}"),
+                             jobs.refresh_card(conv, f"card:lead:{lead.id}")])
 
     async def _attach_transcript(self, conv: Conversation, lead: Lead) -> None:
         messages = [m for m in await self.storage.list_messages(conv.id) if not m.deleted]
@@ -208,9 +208,9 @@ class LeadService:
         await self.crm.update_lead(lead)
         rev = uuid.uuid4().hex[:12]
         await self._enqueue([
-            jobs.notice(conv.id, self._updated_text(lead, user, rows),
+            jobs.notice(conv, self._updated_text(lead, user, rows),
                         f"lead:updated:{lead.id}:{rev}"),
-            jobs.refresh_card(conv.id, f"card:lead:{lead.id}:{rev}")])
+            jobs.refresh_card(conv, f"card:lead:{lead.id}:{rev}")])
         return LeadOutcome(lead, False)
 
     async def _changes(self, lead: Lead, user: str, request: LeadRequest,

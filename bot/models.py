@@ -222,19 +222,42 @@ class Job:
     runs: int = 0
 
 
+SCOPE_MARK = "@"
+
+
+def ordering_scope(ordering_key: str) -> str:
+    """The scope an ordering key names after its last ``@`` (``slack:conv:7@acme``: the
+    inbox ``acme``), or "" when it names none."""
+    head, mark, scope = ordering_key.rpartition(SCOPE_MARK)
+    return scope if mark and head else ""
+
+
 @dataclass(frozen=True, slots=True)
 class Limit:
     """A token bucket for one kind of job: ``rate`` runs per second, bursts up to
     ``burst``. With ``per_ordering_key`` each ordering key has a bucket of its own (a
-    customer's chat), named ``bucket`` followed by the key."""
+    customer's chat), named ``bucket`` followed by the key; with ``per_scope`` each scope
+    of the ordering keys (see :func:`ordering_scope`) has one, named ``bucket`` followed by
+    the scope."""
 
     bucket: str
     rate: float
     burst: float
     per_ordering_key: bool = False
+    per_scope: bool = False
+
+    @property
+    def naming(self) -> int:
+        """How the bucket is named, as the Redis claim script reads it: 0 ``bucket``,
+        1 followed by the ordering key, 2 followed by its scope."""
+        return 1 if self.per_ordering_key else 2 if self.per_scope else 0
 
     def bucket_for(self, job: Job) -> str:
-        return self.bucket + job.ordering_key if self.per_ordering_key else self.bucket
+        if self.per_ordering_key:
+            return self.bucket + job.ordering_key
+        if self.per_scope:
+            return self.bucket + ordering_scope(job.ordering_key)
+        return self.bucket
 
 
 @dataclass(frozen=True, slots=True)

@@ -133,6 +133,6 @@ class PolicyGuard:
             fresh = await self.storage.require_conversation(conv.id)
             fresh.operator_streak += extra
             await self.storage.save_conversation(fresh)
-        refresh = jobs.refresh_card(conv.id, f"card:msg:{msg.id}")
+        refresh = jobs.refresh_card(conv, f"card:msg:{msg.id}")
         await self.storage.enqueue([refresh], now=self.clock.now().timestamp())
         self.outbox.notify()

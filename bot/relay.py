@@ -10,6 +10,7 @@ from bot.cards import CardBuilder
 from bot.channels.base import Channel, OperatorReply, SharedText
 from bot.errors import PermanentError
 from bot.formatting import mentioned_user_ids
+from bot.inbox_directory import InboxDirectory
 from bot.models import (
     DEFAULT_INBOX,
     SHARED_MESSAGE,
@@ -69,10 +70,11 @@ class Rates:
 class Relay:
     def __init__(self, *, storage: BaseStorage, renderer: Renderer,
                  workspace: SlackWorkspace | None, channels: dict[ChannelKey, Channel],
-                 cards: CardBuilder, rates: Rates = Rates()) -> None:
+                 cards: CardBuilder, inboxes: InboxDirectory, rates: Rates = Rates()) -> None:
+        """:param inboxes: where each conversation's thread goes (its inbox's channel)"""
         self.storage, self.renderer = storage, renderer
         self.workspace, self.channels, self.rates = workspace, channels, rates
-        self.cards = cards
+        self.cards, self.inboxes = cards, inboxes
 
     def register(self, outbox: Outbox) -> None:
         if self.workspace is not None:
@@ -90,8 +92,8 @@ class Relay:
 
     def _slack_limit(self) -> Limit:
         rate, burst = self.rates.slack_per_channel
-        assert self.workspace is not None
-        return Limit(f"slack:{self.workspace.channel}", rate, burst)
+        # a Slack job's ordering key names its inbox, and each inbox its own channel
+        return Limit("slack:", rate, burst, per_scope=True)
 
     def _customer_limit(self) -> Limit:
         rate, burst = self.rates.per_customer_chat
@@ -124,21 +126,23 @@ class Relay:
         return Finish(messages=batch)
 
     async def _open_thread(self, conv: Conversation, job: Job) -> None:
-        ts = await self._earlier_post(job)
+        channel = self.inboxes.slack_channel(conv)
+        ts = await self._earlier_post(job, channel)
         if not ts:
             card = await self.cards.build(conv)
-            ts = await self.slack.post(text=card.text, blocks=card.blocks, job_id=job.id)
-        conv.thread_ts, conv.slack_channel = ts, self.slack.channel
-        await self.storage.set_thread(conv.id, self.slack.channel, ts)
+            ts = await self.slack.post(channel, text=card.text, blocks=card.blocks,
+                                       job_id=job.id)
+        conv.thread_ts, conv.slack_channel = ts, channel
+        await self.storage.set_thread(conv.id, channel, ts)
 
-    async def _earlier_post(self, job: Job, thread_ts: str = "") -> str:
+    async def _earlier_post(self, job: Job, channel: str, thread_ts: str = "") -> str:
         """The crash window: a run of this job may have posted and died (or timed out)
         before recording it. The first run posts; a later run (``job.runs`` counts them,
         in the claim itself) looks for its post by the job id in the message metadata
         instead of posting twice."""
         if job.runs <= 1:
             return ""
-        return await self.slack.find_post(job.id, thread_ts)
+        return await self.slack.find_post(channel, job.id, thread_ts)
 
     async def _post_customer_messages(self, conv: Conversation, batch: list[Message],
                                       job_id: int) -> str:
@@ -150,18 +154,18 @@ class Relay:
         text = self.renderer.render(
             "slack/customer_message.mrkdwn", text="\n".join(m.text for m in batch if m.text),
             attachments=attachments, notes=notes, edited=any(m.edited for m in batch))
-        broadcast = reopening(conv, batch)
+        broadcast, channel = reopening(conv, batch), self.inboxes.slack_channel(conv)
         if files:
-            await self.slack.upload(conv.thread_ts, files, text)
+            await self.slack.upload(channel, conv.thread_ts, files, text)
             if broadcast:  # an upload cannot be broadcast: tell the channel with a line
-                await self.slack.post(text=self.renderer.render("slack/reopened.mrkdwn"),
+                await self.slack.post(channel, text=self.renderer.render("slack/reopened.mrkdwn"),
                                       thread_ts=conv.thread_ts, broadcast=True)
             return ""
-        return await self.slack.post(text=text or "…", thread_ts=conv.thread_ts,
+        return await self.slack.post(channel, text=text or "…", thread_ts=conv.thread_ts,
                                      broadcast=broadcast, job_id=job_id)
 
     async def _post_once(self, job: Job, conv: Conversation, batch: list[Message]) -> str:
-        return (await self._earlier_post(job, conv.thread_ts)
+        return (await self._earlier_post(job, self.inboxes.slack_channel(conv), conv.thread_ts)
                 or await self._post_customer_messages(conv, batch, job.id))
 
     async def _fetch_files(self, conv: Conversation, msg: Message,
@@ -185,24 +189,27 @@ class Relay:
         text = self.renderer.render(
             "slack/customer_message.mrkdwn", text=msg.text, notes=[], edited=True,
             attachments=[a for a in msg.attachments if a.kind not in FILE_KINDS])
-        await self.slack.update(msg.slack_ts, text=text)
+        channel = msg.slack_channel or self.inboxes.slack_channel(conv)
+        await self.slack.update(channel, msg.slack_ts, text=text)
 
     async def refresh_card(self, job: Job) -> None:
         conv = await self.storage.require_conversation(int(job.payload["conversation_id"]))
         if conv.has_thread:  # else the card is built fresh when the thread opens
             card = await self.cards.build(conv)
-            await self.slack.update(conv.thread_ts, text=card.text, blocks=card.blocks)
+            await self.slack.update(self.inboxes.slack_channel(conv), conv.thread_ts,
+                                    text=card.text, blocks=card.blocks)
 
     async def notice(self, job: Job) -> None:
         conv = await self.storage.require_conversation(int(job.payload["conversation_id"]))
-        if not await self._earlier_post(job, conv.thread_ts):
-            await self.slack.post(text=job.payload["text"], thread_ts=conv.thread_ts,
+        channel = self.inboxes.slack_channel(conv)
+        if not await self._earlier_post(job, channel, conv.thread_ts):
+            await self.slack.post(channel, text=job.payload["text"], thread_ts=conv.thread_ts,
                                   broadcast=bool(job.payload.get("broadcast")), job_id=job.id)
 
     async def whisper(self, job: Job) -> None:
         p = job.payload
-        await self.slack.whisper(p["user"], p["text"], p.get("thread_ts", ""),
-                                 channel=p.get("channel", ""))
+        channel = p.get("channel") or self.inboxes.default_channel()  # older jobs: the desk's
+        await self.slack.whisper(channel, p["user"], p["text"], p.get("thread_ts", ""))
 
     async def react(self, job: Job) -> None:
         if "slack_ts" not in job.payload:  # queued by an older version
@@ -210,7 +217,13 @@ class Relay:
             job.payload.update(slack_ts=msg.slack_ts,
                                name=await preference(self.storage, "delivery_reaction"))
         if job.payload["name"]:
-            await self.slack.react(job.payload["slack_ts"], job.payload["name"])
+            channel = job.payload.get("channel") or await self._channel_of_message(job)
+            await self.slack.react(channel, job.payload["slack_ts"], job.payload["name"])
+
+    async def _channel_of_message(self, job: Job) -> str:
+        """A reaction job queued by an earlier release names no channel: its message's."""
+        msg, conv = await self._load(job)
+        return msg.slack_channel or self.inboxes.slack_channel(conv)
 
     # -- Slack → customer ------------------------------------------------------------------------
     def _channel(self, key: ConversationKey) -> Channel:
@@ -235,10 +248,13 @@ class Relay:
         if not (msg.rich_text or msg.text.strip() or any(s.text.strip() for s in shared)):
             return ""
         texts = [msg.text, *(s.text for s in shared)]
-        names = await self.slack.display_names(dict.fromkeys(
+        names = await self.slack.display_names(msg.slack_channel, dict.fromkeys(
             rich_text_user_ids(msg.rich_text) + [u for t in texts for u in mentioned_user_ids(t)]))
         show_name = await preference(self.storage, "show_operator_name")
-        operator = (await self.slack.profile(msg.author))["first"] if show_name else ""
+        # the reply's channel picks the workspace (a reply stored before channels were
+        # recorded has none: the app's own workspace, the only one there was)
+        operator = ((await self.slack.profile(msg.slack_channel, msg.author))["first"]
+                    if show_name else "")
         return channel.render_reply(OperatorReply(
             msg.text, msg.rich_text, shared, operator=operator, user_names=names), language)
 
@@ -252,8 +268,8 @@ class Relay:
                                                               text)
         msg.delivery = Delivery.DELIVERED
         name = await preference(self.storage, "delivery_reaction")
-        follow_ups = [jobs.react(msg, name)] if name else []
-        follow_ups += [jobs.notice(conv.id, self.renderer.render(
+        follow_ups = [jobs.react(conv, msg, name)] if name else []
+        follow_ups += [jobs.notice(conv, self.renderer.render(
             "slack/file_not_sent.mrkdwn", name=file.name, reason=reason),
             f"file_not_sent:{msg.id}:{index}") for index, (file, reason) in enumerate(skipped)]
         return Finish(messages=[msg], jobs=follow_ups)
@@ -270,7 +286,7 @@ class Relay:
             if a.kind != SLACK_FILE:
                 continue
             try:
-                file = await self.slack.fetch_file(a)
+                file = await self.slack.fetch_file(msg.slack_channel, a)
             except PermanentError as exc:
                 skipped.append((a, exc.reason))
                 continue

@@ -80,7 +80,8 @@ async def open_decline(ack: AsyncAck, action: Payload, body: Payload, user_id: s
     if (card := clicked(body, action, DECLINE)) is None:
         return
     if await desk.decline_form(card, user_id):
-        await workspace.open_modal(trigger(body), decline_modal(card, decline_texts(renderer)))
+        await workspace.open_modal(trigger(body), decline_modal(card, decline_texts(renderer)),
+                                   channel=card.slack_channel)
 
 
 async def open_lead(ack: AsyncAck, action: Payload, body: Payload, user_id: str,
@@ -91,7 +92,7 @@ async def open_lead(ack: AsyncAck, action: Payload, body: Payload, user_id: str,
     # lead_form must be quick: the trigger_id is already ticking
     if (form := await desk.lead_form(card, user_id)) is not None:
         view = lead_modal(form, card, lead_texts(renderer, form))
-        await workspace.open_modal(trigger(body), view)
+        await workspace.open_modal(trigger(body), view, channel=card.slack_channel)
 
 
 async def submit_decline(ack: AsyncAck, view: Payload, user_id: str, desk: DeskActions) -> None:

@@ -97,8 +97,7 @@ class RedisOutboxMixin:
             return []
         rules: list[str | int | float] = []
         for kind, rule in (limits or {}).items():
-            rules += [to_json(kind), rule.bucket, rule.rate, rule.burst,
-                      int(rule.per_ordering_key)]
+            rules += [to_json(kind), rule.bucket, rule.rate, rule.burst, rule.naming]
         replies = await self._run(lua.CLAIM, now, lease, limit, secrets.token_hex(8),
                                   len(rules) // 5, *rules)
         return sorted(map(_job_from_reply, replies), key=lambda job: job.id)

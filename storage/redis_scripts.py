@@ -170,9 +170,10 @@ end
 """
 
 # ARGV: prefix, now, lease, limit, nonce, r, then r limits of 5 arguments each: the JSON
-# job kind, bucket name (or prefix), rate, burst, '1' when the ordering key completes the
-# name. A due job of a limited kind is claimed only with a token from its bucket; without
-# one it stays queued, due when the token is (as ``retry_job(ran=False)`` would leave it).
+# job kind, bucket name (or prefix), rate, burst, and what completes the name: '0' nothing,
+# '1' the ordering key, '2' its scope (after its last '@', see ``bot.models.ordering_scope``).
+# A due job of a limited kind is claimed only with a token from its bucket; without one it
+# stays queued, due when the token is (as ``retry_job(ran=False)`` would leave it).
 # Returns HGETALL replies of the claimed jobs.
 CLAIM = _PREAMBLE + _TAKE_TOKEN_FN + """
 local now = ARGV[2]
@@ -184,15 +185,21 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', key(RUNNING), '-inf', now)) do
 end
 local limits = {}
 for i = 7, 6 + 5 * tonumber(ARGV[6]), 5 do
-  limits[ARGV[i]] = {ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]),
-                     ARGV[i + 4] == '1'}
+  limits[ARGV[i]] = {ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), ARGV[i + 4]}
 end
 -- seconds until the job may run: 0, or it waits for a token of its bucket
 local function throttled(jk)
   local limit = limits[redis.call('HGET', jk, 'kind')]
   if not limit then return 0 end
   local name = limit[1]
-  if limit[4] then name = name .. cjson.decode(redis.call('HGET', jk, 'ordering_key')) end
+  if limit[4] ~= '0' then
+    local ordering = cjson.decode(redis.call('HGET', jk, 'ordering_key'))
+    if limit[4] == '1' then
+      name = name .. ordering
+    else
+      name = name .. (string.match(ordering, '.@([^@]*)$') or '')
+    end
+  end
   return take_token(key(BUCKET, name), limit[2], limit[3], tonumber(now))
 end
 local want = tonumber(ARGV[4])

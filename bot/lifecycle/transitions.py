@@ -51,7 +51,7 @@ def mark_reactivated(conv: Conversation, now: datetime, *, by: str) -> None:
 
 
 def card_refresh(conv: Conversation) -> NewJob:
-    return jobs.refresh_card(conv.id, f"card:{conv.id}:{conv.extra.get('transitions', 0)}")
+    return jobs.refresh_card(conv, f"card:{conv.id}:{conv.extra.get('transitions', 0)}")
 
 
 class TransitionEffects:
@@ -102,7 +102,7 @@ class TransitionEffects:
             "slack/lifecycle_missed.mrkdwn", mention_users=list(audience.mention_users),
             mention_here=audience.mention_here, waited=human_duration(policy.missed_after))
         dedupe = f"missed:{conv.id}:{waiting_since(conv).isoformat()}"
-        return [jobs.notice(conv.id, text, dedupe)]
+        return [jobs.notice(conv, text, dedupe)]
 
     def _close(self, conv: Conversation, fired: Transition, now: datetime,
                policy: LifecyclePolicy, audience: Audience) -> list[NewJob]:
@@ -120,7 +120,7 @@ class TransitionEffects:
                                     waited=human_duration(waited) if waited else "",
                                     customer_told=told,
                                     reopen_within=human_duration(policy.reopen_within))
-        out = [jobs.notice(conv.id, text, f"autoclose:{conv.id}:{number}")]
+        out = [jobs.notice(conv, text, f"autoclose:{conv.id}:{number}")]
         if told:
             farewell = jobs.CustomerText("idle_closed",
                                      self.renderer.language_for(audience.language))

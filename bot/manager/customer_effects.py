@@ -29,12 +29,12 @@ OUT_OF_HOURS_TTL = 8 * 86400.0
 INTAKE_TTL = 2 * 86400.0
 
 
-def mark_conversation(conv_id: int, marks: dict[str, Any], dedupe_key: str) -> NewJob:
+def mark_conversation(conv: Conversation, marks: dict[str, Any], dedupe_key: str) -> NewJob:
     """Merge ``marks`` into the conversation's ``extra``. Ordered on the conversation's
     Slack key, so it runs after the relay job of the same message: that job opens the
     thread and saves the whole conversation, and would otherwise overwrite the marks."""
-    return NewJob(MARK, {"conversation_id": conv_id, "marks": marks}, dedupe_key,
-                  jobs.to_slack(conv_id))
+    return NewJob(MARK, {"conversation_id": conv.id, "marks": marks}, dedupe_key,
+                  jobs.to_slack(conv.id, conv.key.inbox))
 
 
 class CustomerEffects:
@@ -89,7 +89,7 @@ class CustomerEffects:
         language = self.renderer.language_for(customer.language if customer else "")
         text = jobs.CustomerText(purpose, language, context)
         await self._enqueue([jobs.send_text(conv.key, text, key, conv_id=conv.id),
-                             mark_conversation(conv.id, marks, f"mark:{key}")])
+                             mark_conversation(conv, marks, f"mark:{key}")])
 
     async def apply_marks(self, job: Job) -> None:
         conv = await self.storage.get_conversation(int(job.payload["conversation_id"]))

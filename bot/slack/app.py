@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import loggers
 from bot.errors import BridgeError, ConfigError
 from bot.slack import signature
+from bot.slack.teams import Authorize
 from bot.web import admission_of
 
 # Keys one of which every request Slack sends carries: events and interactivity have
@@ -37,7 +38,8 @@ def build_slack_client(
     return AsyncWebClient(token=token, base_url=api_base, session=session, retry_handlers=[])
 
 
-def build_slack_app(*, client: AsyncWebClient, signing_secret: str, socket_mode: bool) -> AsyncApp:
+def build_slack_app(*, client: AsyncWebClient, signing_secret: str, socket_mode: bool,
+                    authorize: Authorize | None = None) -> AsyncApp:
     """A bolt app with every setting passed in. bolt still looks at ``SLACK_BOT_TOKEN``
     (ignored: ``client`` wins, with a warning), ``SLACK_VERIFICATION_TOKEN`` (ssl_check
     only) and ``SLACK_CLIENT_ID``/``SLACK_CLIENT_SECRET`` (both set would switch it to OAuth),
@@ -45,6 +47,10 @@ def build_slack_app(*, client: AsyncWebClient, signing_secret: str, socket_mode:
 
     Listeners run before the response is sent (``process_before_response``), so Slack only
     gets its 2xx once an event is stored; a crash makes it redeliver instead of losing it.
+
+    :param authorize: finds the installation (bot token, bot user) an event's workspace
+        has, when the app serves more than its own workspace (see ``bot.slack.teams``);
+        none: every event is taken as the own workspace's
     """
     if not socket_mode and not signing_secret:
         raise ConfigError(["SLACK_SIGNING_SECRET: required in HTTP mode"])
@@ -52,6 +58,7 @@ def build_slack_app(*, client: AsyncWebClient, signing_secret: str, socket_mode:
         name="operator-bot",
         logger=loggers.slack,
         client=client,
+        authorize=authorize,
         # A str, never None: None makes bolt read SLACK_SIGNING_SECRET from os.environ.
         signing_secret=signing_secret,
         process_before_response=True,

@@ -306,6 +306,21 @@ async def test_a_bucket_per_ordering_key(storage: BaseStorage) -> None:
     assert await storage.take_token("chat:b", rate=1, burst=1, now=0.1) > 0  # b's own
 
 
+async def test_a_bucket_per_scope_of_the_ordering_keys(storage: BaseStorage) -> None:
+    """Slack's rate is per channel: each inbox's jobs (``…@acme``) take their own bucket,
+    and jobs whose key names no scope (the default inbox, and jobs queued before inboxes)
+    share one."""
+    per_inbox = {"send": Limit("slack:", rate=1, burst=1, per_scope=True)}
+    await storage.enqueue([limited(1, "slack:conv:1@acme"), limited(2, "slack:conv:2@acme"),
+                           limited(3, "slack:conv:3@zen"), limited(4, "slack:conv:4"),
+                           limited(5, "slack:conv:5")], now=0)
+    first = await storage.claim_jobs(now=0, lease=30, limit=10, limits=per_inbox)
+    assert sorted(j.payload["n"] for j in first) == [1, 3, 4]
+    assert await storage.take_token("slack:acme", rate=1, burst=1, now=0) > 0
+    assert await storage.take_token("slack:", rate=1, burst=1, now=0) > 0
+    assert await storage.take_token("slack:zen", rate=1, burst=1, now=0) > 0
+
+
 async def test_throttled_jobs_do_not_take_the_places_of_runnable_ones(
         storage: BaseStorage) -> None:
     one_token = {"send": Limit("slack:C1", rate=0.1, burst=1)}

@@ -54,6 +54,10 @@ class FakeSlackAPI(FakeServer):
         self.users: dict[str, Args] = {}
         self.views: dict[str, Args] = {}
         self.rate_limited = 0
+        #: other workspaces the app is installed in: bot token → (team id, bot user, bot id)
+        self.workspaces: dict[str, tuple[str, str, str]] = {}
+        #: (method, channel, bot token) of every call that named a channel
+        self.channel_tokens: list[tuple[str, str, str]] = []
         self.socket = SocketModeHub(app_id=APP_ID)
         self.files = SlackFiles(self)
         self._ts_counter = 0
@@ -204,6 +208,10 @@ class FakeSlackAPI(FakeServer):
             problem = self._auth_problem(method, token)
             if problem is not None:
                 return error(problem)
+            if "channel" in call:
+                self.channel_tokens.append((method, str(call["channel"]), str(token)))
+            if method == "auth.test":
+                return await self._auth_test(call, str(token))
             if method == "chat.postMessage" and (limited := self._throttle(call)) is not None:
                 return limited
             return await handler(call)
@@ -251,9 +259,14 @@ class FakeSlackAPI(FakeServer):
 
     # -- auth and socket mode --------------------------------------------------------------
 
-    async def _auth_test(self, args: Args) -> web.StreamResponse:
-        response = ok(url="https://x.slack.com/", team="T", user="bot", team_id=TEAM_ID,
-                      user_id=BOT_USER, bot_id=BOT_ID, is_enterprise_install=False)
+    def tokens_used_in(self, channel: str) -> set[str]:
+        """The bot tokens of the calls that named ``channel``."""
+        return {token for _, used_in, token in self.channel_tokens if used_in == channel}
+
+    async def _auth_test(self, args: Args, token: str = "") -> web.StreamResponse:
+        team_id, bot_user, bot_id = self.workspaces.get(token, (TEAM_ID, BOT_USER, BOT_ID))
+        response = ok(url="https://x.slack.com/", team="T", user="bot", team_id=team_id,
+                      user_id=bot_user, bot_id=bot_id, is_enterprise_install=False)
         response.headers["x-oauth-scopes"] = self.scopes
         return response
 

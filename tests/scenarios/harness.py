@@ -8,7 +8,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
@@ -16,6 +16,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.app import BotApp, build_app
 from bot.config import Settings
+from bot.inboxes import Inbox
 from bot.lifecycle.clock import Clock
 from bot.models import Conversation, ConversationKey
 from storage.base import BaseStorage
@@ -83,27 +84,30 @@ class Desk:
         return response.status
 
     async def slack_event(self, event: dict[str, Any], *, event_id: str | None = None,
-                          retry_num: int | None = None, **kw: Any) -> int:
-        envelope = {"token": "legacy", "team_id": "T0001", "api_app_id": "A0001",
+                          retry_num: int | None = None, team_id: str = "T0001",
+                          **kw: Any) -> int:
+        """:param team_id: the workspace the event comes from"""
+        envelope = {"token": "legacy", "team_id": team_id, "api_app_id": "A0001",
                     "type": "event_callback", "event": event, "event_time": int(time.time()),
                     "event_id": event_id or f"Ev{next(_event_ids):08d}",
-                    "authorizations": [{"team_id": "T0001", "user_id": "UBOT",
+                    "authorizations": [{"team_id": team_id, "user_id": "UBOT",
                                         "is_bot": True, "is_enterprise_install": False}]}
         return await self.slack_post(json.dumps(envelope), "application/json",
                                      retry_num=retry_num, **kw)
 
     async def operator_writes(self, thread_ts: str, text: str, *, user: str = OPERATOR,
                               files: list[dict[str, Any]] | None = None,
-                              event_id: str | None = None) -> str:
+                              event_id: str | None = None, channel: str = CHANNEL,
+                              team_id: str = "T0001") -> str:
         """A human posts in the thread: Slack stores it and sends us the event."""
-        stored = self.slack.store_message(CHANNEL, text=text, thread_ts=thread_ts, user=user,
+        stored = self.slack.store_message(channel, text=text, thread_ts=thread_ts, user=user,
                                           bot_id=None, app_id=None)
-        event = {"type": "message", "channel": CHANNEL, "user": user, "text": text,
+        event = {"type": "message", "channel": channel, "user": user, "text": text,
                  "ts": stored["ts"], "thread_ts": thread_ts, "event_ts": stored["ts"],
                  "channel_type": "channel"}
         if files:
             event.update(subtype="file_share", files=files)
-        status = await self.slack_event(event, event_id=event_id)
+        status = await self.slack_event(event, event_id=event_id, team_id=team_id)
         assert status == 200, f"Slack event answered {status}"
         return str(stored["ts"])
 
@@ -136,8 +140,10 @@ class Desk:
 
 @asynccontextmanager
 async def running_desk(storage: BaseStorage, slack: FakeSlackAPI, tg: FakeTelegramAPI,
-                       clock: Clock | None = None, **env: str) -> AsyncIterator[Desk]:
-    settings = Settings.from_env(desk_env(slack, tg, **env))
+                       clock: Clock | None = None, inboxes: tuple[Inbox, ...] = (),
+                       **env: str) -> AsyncIterator[Desk]:
+    """:param inboxes: the deployment's inboxes (none: the default one ``env`` describes)"""
+    settings = replace(Settings.from_env(desk_env(slack, tg, **env)), inbox_list=inboxes)
     app = await build_app(settings, storage=storage, poll_interval=0.01, outbox_seed=1,
                           clock=clock)
     if clock is not None and app.sweeper is not None:

@@ -7,6 +7,7 @@ from typing import Any
 SAMPLE_CONTEXT: dict[str, Any] = {
     "customer": {"name": "Ann <!channel> Lee", "username": "ann", "language": "fr"},
     "channel_label": "Telegram",
+    "brand": "ACME <Garden>",
     "channel": "telegram",
     "status": "new",
     "status_label": "New",
