@@ -12,6 +12,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import loggers
+from bot.slack.workspace import bot_identity
 
 # bolt's own annotation has no None, though None ("not installed there") is what it expects
 Authorize = Callable[..., Awaitable[Any]]
@@ -55,9 +56,7 @@ class Installations:
     async def _learn(self, client: AsyncWebClient) -> None:
         # A SlackApiError goes to bolt, which refuses the event as its own authorization
         # did before; the token is asked again with the next event.
-        response = await client.auth_test()
-        identity = {key: response.get(key) for key in ("team_id", "enterprise_id", "user_id",
-                                                        "bot_id")}
+        identity = await bot_identity(client)
         entry = (str(client.token), identity)
         self._by_team[str(identity["team_id"])] = entry
         self._own = self._own or entry

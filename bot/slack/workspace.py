@@ -212,3 +212,10 @@ def _no_link_reason(file: Mapping[str, Any]) -> str:
     if file.get("file_access") == "access_denied":
         return "Slack denied the bot access to the file"
     return "Slack gave no link to download the file"
+
+
+async def bot_identity(client: AsyncWebClient) -> dict[str, Any]:
+    """Which workspace and bot user ``client``'s token is (``auth.test``). Errors are left
+    to the caller: bolt refuses an event it cannot authorize."""
+    response = await client.auth_test()
+    return {key: response.get(key) for key in ("team_id", "enterprise_id", "user_id", "bot_id")}

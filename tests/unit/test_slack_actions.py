@@ -93,7 +93,7 @@ def desk() -> RecordingDesk:
 async def workspace(slack: FakeSlackAPI) -> AsyncIterator[SlackWorkspace]:
     http = aiohttp.ClientSession()
     workspace = SlackWorkspace(build_slack_client("xoxb-test", slack.url, session=http),
-                               channel="C1", http=http)
+                               http=http)
     yield workspace
     await workspace.stop()
 
