@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from bot.models import DEFAULT_INBOX, Attachment, InboundMessage, OutboundFile
 
 if TYPE_CHECKING:
-    from bot.env_reader import EnvReader
+    from bot.env_reader import EnvReader, TableReader
     from bot.inboxes import Inbox
     from bot.lifecycle.clock import Clock
 
@@ -174,6 +174,11 @@ class ChannelPackage(Protocol):
     def settings_from_env(self, reader: EnvReader) -> Any:
         """The default inbox's account, read from the environment (problems go to
         ``reader``)."""
+
+    def settings_from_table(self, table: TableReader, from_env: Any) -> Any:
+        """An inbox's account, read from its ``[inboxes.NAME.<channel>]`` table (problems go
+        to ``table``). :param from_env: what :meth:`settings_from_env` read, for the
+        process-wide values (an API base) the table does not repeat"""
 
     def account(self, inbox: Inbox) -> Any | None:
         """The inbox's account settings on this channel; ``None``: the inbox has none."""
