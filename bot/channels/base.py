@@ -181,7 +181,9 @@ class ChannelPackage(Protocol):
         process-wide values (an API base) the table does not repeat"""
 
     def account(self, inbox: Inbox) -> Any | None:
-        """The inbox's account settings on this channel; ``None``: the inbox has none."""
+        """The inbox's account settings on this channel; ``None``: the inbox has none. A
+        channel with no field of its own on :class:`Inbox` finds what its
+        :meth:`settings_from_table` read in ``inbox.accounts[name]``."""
 
     def build(self, inbox: Inbox, account: Any, services: ChannelServices) -> ChannelParts:
         """The sender, components and routes serving ``inbox`` through ``account``."""
