@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.errors import ConfigError, StorageError
 from bot.failures import FailureReporter
 from bot.inbox_directory import InboxDirectory
+from bot.inboxes import Inbox
 from bot.lifecycle.clock import Clock, SystemClock
 from bot.lifecycle.scheduler import Scheduler
 from bot.metrics import Metrics
@@ -84,21 +85,48 @@ class HttpSessions:
         await self.http.close()
 
 
-def describe_channels(settings: Settings) -> dict[str, bool]:
-    """Each channel kind: whether any inbox has an account on it."""
+def describe_channels(settings: Settings) -> dict[str, Any]:
+    """What ``/healthz`` says of the channels: each channel kind, whether any inbox has an
+    account on it; with an inbox file also ``inboxes``, each inbox's Slack channel and
+    channel kinds."""
     served = {name: any(package.account(inbox) is not None for inbox in settings.inboxes)
               for name, package in CHANNELS.items()}
-    return {**served, "slack": settings.slack.enabled}
+    described: dict[str, Any] = {**served, "slack": settings.slack.enabled}
+    if settings.inbox_list:
+        described["inboxes"] = {
+            inbox.name: {"slack_channel": inbox.slack_channel, **inbox_channels(inbox)}
+            for inbox in settings.inbox_list}
+    return described
+
+
+def inbox_channels(inbox: Inbox) -> dict[str, bool]:
+    """Each channel kind: whether ``inbox`` has an account on it."""
+    return {name: package.account(inbox) is not None for name, package in CHANNELS.items()}
 
 
 def log_disabled_parts(settings: Settings) -> None:
-    if not any(describe_channels(settings)[name] for name in CHANNELS):
+    if settings.inbox_list:
+        _log_inboxes(settings.inbox_list)
+    elif not any(describe_channels(settings)[name] for name in CHANNELS):
         loggers.app.warning("Telegram channel disabled: set TELEGRAM_BOT_TOKEN to enable it")
     if not settings.slack.enabled:
         loggers.app.warning(
             "Slack workspace disabled: set SLACK_BOT_TOKEN, SLACK_CHANNEL and "
             "SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode) to enable it; "
             "customer messages are stored and wait until it is")
+
+
+def _log_inboxes(inboxes: tuple[Inbox, ...]) -> None:
+    """With an inbox file, the file says what is served: one line per inbox."""
+    for inbox in inboxes:
+        served = [name for name, on in inbox_channels(inbox).items() if on]
+        if served:
+            loggers.app.info("Inbox %s (%s): %s, threads in Slack channel %s", inbox.name,
+                             inbox.label, ", ".join(served), inbox.slack_channel)
+        else:
+            loggers.app.warning("Inbox %s serves no channel: give it a section "
+                                "[inboxes.%s.<channel>] in INBOXES_FILE (channels: %s)",
+                                inbox.name, inbox.name, ", ".join(CHANNELS))
 
 
 async def open_storage(settings: Settings) -> BaseStorage:
@@ -173,7 +201,8 @@ def _wire_manager(bot_app: BotApp) -> None:
     command = bot_app.settings.slack.command
     manager = ManagerService(storage=bot_app.storage, renderer=bot_app.renderer,
                              clock=bot_app.clock, access=bot_app.bridge.access, command=command,
-                             inboxes=bot_app.settings.inboxes)
+                             inboxes=bot_app.settings.inboxes,
+                             channels=sorted(capabilities_by_kind()))
     # First in the list, so stopped last: after Slack stops delivering commands, and still
     # before the store closes, the answers in progress finish.
     bot_app.components.insert(0, manager)

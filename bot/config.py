@@ -6,10 +6,11 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from bot.channels.telegram.settings import TelegramSettings, telegram_from_env
+from bot.channels import CHANNELS
+from bot.channels.telegram.settings import TelegramSettings
 from bot.env_reader import EnvReader, Secret
 from bot.errors import ConfigError
 from bot.inboxes import Inbox, channel_sections, default_inbox, is_slack_bot_token, load_inboxes
@@ -90,10 +91,11 @@ class Settings:
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Build settings, collecting every problem into one :class:`ConfigError`."""
         reader = EnvReader(env)
-        telegram = telegram_from_env(reader)
+        from_env = {name: package.settings_from_env(reader)
+                     for name, package in CHANNELS.items()}
         settings = cls(
-            telegram=telegram, slack=_slack(reader), crm=_crm(reader),
-            inbox_list=_inbox_file(reader, telegram),
+            telegram=from_env["telegram"], slack=_slack(reader), crm=_crm(reader),
+            inbox_list=_inbox_file(reader, from_env),
             host=reader.convert("HOST", "0.0.0.0", _host),
             port=reader.convert("PORT", 8080, _port),
             storage_url=reader.convert("STORAGE_URL", StorageUrl("sqlite:///data/bot.sqlite3"),
@@ -221,13 +223,13 @@ def _host_names(raw: str) -> tuple[str, ...]:
     return hosts
 
 
-def _inbox_file(r: EnvReader, telegram: TelegramSettings) -> tuple[Inbox, ...]:
+def _inbox_file(r: EnvReader, from_env: Mapping[str, Any]) -> tuple[Inbox, ...]:
     """The inboxes of ``INBOXES_FILE``; none when it is unset (the default inbox then)."""
     path = r.text("INBOXES_FILE")
     if not path:
         return ()
     return load_inboxes(path, env=r.env, problems=r.problems,
-                        sections=channel_sections(telegram_api_base=telegram.api_base))
+                        sections=channel_sections(from_env))
 
 
 def _slack(r: EnvReader) -> SlackSettings:

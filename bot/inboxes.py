@@ -14,7 +14,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bot.channels.telegram.settings import TelegramSettings, telegram_from_table
+from bot.channels import CHANNELS
+from bot.channels.telegram.settings import TelegramSettings
 from bot.env_reader import Secret, TableReader, toml_type
 from bot.models import DEFAULT_INBOX
 from bot.policies import channel_policy
@@ -24,6 +25,8 @@ from bot.policies import channel_policy
 class Inbox:
     """:param slack_bot_token: a bot token of another workspace the Slack app is installed
         in; empty: the app's own ``SLACK_BOT_TOKEN``
+    :param accounts: the inbox's accounts on channels that have no field of their own here,
+        by channel kind, as the channel's ``settings_from_table`` read them
     :param policies: channel rules per channel kind (``{"telegram": {"window": "24h"}}``),
         merged over the channel's own capabilities
     """
@@ -33,6 +36,7 @@ class Inbox:
     brand: str = ""
     slack_bot_token: Secret = Secret("")
     telegram: TelegramSettings | None = None
+    accounts: Mapping[str, Any] = field(default_factory=dict)
     policies: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -57,9 +61,13 @@ _SLACK_CHANNEL = re.compile(r"^[A-Z0-9]+$")
 SectionReader = Callable[[TableReader], Any]
 
 
-def channel_sections(*, telegram_api_base: str) -> dict[str, SectionReader]:
-    """How each channel this release has reads its ``[inboxes.NAME.<channel>]`` table."""
-    return {"telegram": partial(telegram_from_table, api_base=telegram_api_base)}
+def channel_sections(from_env: Mapping[str, Any]) -> dict[str, SectionReader]:
+    """How each registered channel reads its ``[inboxes.NAME.<channel>]`` table.
+
+    :param from_env: each channel's settings read from the environment (process-wide values)
+    """
+    return {name: partial(package.settings_from_table, from_env=from_env[name])
+            for name, package in CHANNELS.items()}
 
 
 def is_slack_bot_token(token: str) -> bool:
@@ -116,7 +124,7 @@ def _inbox(name: str, table: object, env: Mapping[str, str],
               f"{t.name('slack_bot_token')}: expected a bot token starting with xoxb-")
     return Inbox(name=name, brand=t.text("brand", name), slack_channel=_slack_channel(t),
                  slack_bot_token=slack_bot_token, policies=_policies(t, sections),
-                 **channels)
+                 telegram=channels.pop("telegram", None), accounts=channels)
 
 
 def _slack_channel(t: TableReader) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -18,7 +19,7 @@ from storage.base import BaseStorage
 class Health:
     storage: BaseStorage
     metrics: Metrics
-    channels: dict[str, bool] = field(default_factory=dict)
+    channels: dict[str, Any] = field(default_factory=dict)
 
 
 HEALTH = web.AppKey("health", Health)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from bot.models import DEFAULT_INBOX, Attachment, InboundMessage, OutboundFile
 
 if TYPE_CHECKING:
-    from bot.env_reader import EnvReader
+    from bot.env_reader import EnvReader, TableReader
     from bot.inboxes import Inbox
     from bot.lifecycle.clock import Clock
 
@@ -175,8 +175,15 @@ class ChannelPackage(Protocol):
         """The default inbox's account, read from the environment (problems go to
         ``reader``)."""
 
+    def settings_from_table(self, table: TableReader, from_env: Any) -> Any:
+        """An inbox's account, read from its ``[inboxes.NAME.<channel>]`` table (problems go
+        to ``table``). :param from_env: what :meth:`settings_from_env` read, for the
+        process-wide values (an API base) the table does not repeat"""
+
     def account(self, inbox: Inbox) -> Any | None:
-        """The inbox's account settings on this channel; ``None``: the inbox has none."""
+        """The inbox's account settings on this channel; ``None``: the inbox has none. A
+        channel with no field of its own on :class:`Inbox` finds what its
+        :meth:`settings_from_table` read in ``inbox.accounts[name]``."""
 
     def build(self, inbox: Inbox, account: Any, services: ChannelServices) -> ChannelParts:
         """The sender, components and routes serving ``inbox`` through ``account``."""

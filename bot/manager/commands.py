@@ -136,6 +136,13 @@ def is_change(command: Command) -> bool:
                                 SetOption, Inherit))
 
 
+def named_channel(command: Command) -> str:
+    """The channel kind a command names (intake, a channel's default source); "" for none."""
+    if isinstance(command, SetIntake):
+        return command.channel
+    return command.channel if isinstance(command, SetDefault) else ""
+
+
 def managers_only(command: Command) -> bool:
     """Changes and the audit trail are for managers; reading (inbox, lists, stats,
     settings, pools, help) is for everyone allowed to operate."""

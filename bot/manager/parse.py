@@ -31,8 +31,8 @@ from bot.manager.parse_pause import parse_pause, parse_resume, unescape
 from bot.models import Status
 from bot.preferences import INBOX_SCOPED
 
-#: channels whose intake can be switched; their names as the store keys them
-CHANNELS = ("telegram", "wechat", "webchat")
+#: the shape of a channel kind; which ones this release knows, the service checks
+_CHANNEL = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 MAX_ROWS = 100
 MAX_VALUE = 60
 _POOL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
@@ -127,7 +127,7 @@ def _intake(rest: str, words: list[str]) -> Command | ParseError:
     if len(words) < 2:
         return ParseError("missing_intake", "", "intake")
     channel, switch = words[0].lower(), words[1].lower()
-    if channel not in CHANNELS:
+    if not _CHANNEL.match(channel):
         return ParseError("bad_channel", words[0], "intake")
     if switch not in ("on", "off"):
         return ParseError("bad_switch", words[1], "intake")
@@ -197,7 +197,7 @@ def _default_source(value: str) -> Command | ParseError:
     channel, source = channel.strip().lower(), source.strip()
     if not sep or not channel or not source:
         return ParseError("bad_source_pair", value, "default")
-    if channel not in CHANNELS:
+    if not _CHANNEL.match(channel):
         return ParseError("bad_channel", channel, "default")
     if source.lower() == "none":
         return SetDefault("source", "", channel)

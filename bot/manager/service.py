@@ -10,7 +10,7 @@ through the command's ``response_url``. The service owns those tasks (a ``Compon
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,7 @@ from bot.manager.commands import (
     Summary,
     is_change,
     managers_only,
+    named_channel,
 )
 from bot.manager.parse import parse
 from bot.manager.reports import Reports
@@ -63,9 +64,13 @@ Reply = Callable[[Answer], Awaitable[None]]
 
 class ManagerService:
     def __init__(self, *, storage: BaseStorage, renderer: Renderer, clock: Clock,
-                 access: Access, command: str = "/leads", inboxes: Sequence[Inbox] = ()) -> None:
-        """:param inboxes: every inbox the process serves (none or one: desk-wide only)"""
+                 access: Access, command: str = "/leads", inboxes: Sequence[Inbox] = (),
+                 channels: Collection[str] = ()) -> None:
+        """:param inboxes: every inbox the process serves (none or one: desk-wide only)
+        :param channels: the channel kinds intake and source defaults may name; empty: any
+        """
         self.storage, self.renderer, self.clock = storage, renderer, clock
+        self.channels = tuple(channels)
         self.access, self.slash = access, command
         self.scopes = InboxScopes(inboxes)
         self.reports = Reports(storage, renderer, clock, command, self.scopes.several)
@@ -79,6 +84,10 @@ class ManagerService:
         parsed = parse(text)
         if isinstance(parsed, ParseError):
             return Answer(self._problem(parsed.problem, parsed.detail, parsed.subcommand))
+        channel = named_channel(parsed.command)
+        if channel and self.channels and channel not in self.channels:
+            return Answer(self._problem("bad_channel", channel, parsed.subcommand,
+                                        choices=self.channels))
         if self.scopes.is_unknown(parsed.inbox):
             return Answer(self._problem("unknown_inbox", str(parsed.inbox), parsed.subcommand,
                                         choices=self.scopes.names()))

@@ -134,6 +134,12 @@ class FakeTelegramAPI(FakeServer):
                 self._inbound[(chat_id, int(message["message_id"]))] = message
                 self.files.learn(message)
 
+    async def serve(self, request: web.Request) -> web.StreamResponse:
+        """Answer a Bot API or file request another server routed here by its token."""
+        if "method" in request.match_info:
+            return await self._api(request)
+        return await self._download(request)
+
     # -- pipeline --------------------------------------------------------------------------
 
     def default_status(self, error: str | None) -> int:

@@ -142,8 +142,11 @@ class Desk:
 async def running_desk(storage: BaseStorage, slack: FakeSlackAPI, tg: FakeTelegramAPI,
                        clock: Clock | None = None, inboxes: tuple[Inbox, ...] = (),
                        **env: str) -> AsyncIterator[Desk]:
-    """:param inboxes: the deployment's inboxes (none: the default one ``env`` describes)"""
-    settings = replace(Settings.from_env(desk_env(slack, tg, **env)), inbox_list=inboxes)
+    """:param inboxes: the deployment's inboxes (none: those ``env`` describes, its
+        ``INBOXES_FILE`` or the default inbox)"""
+    settings = Settings.from_env(desk_env(slack, tg, **env))
+    if inboxes:
+        settings = replace(settings, inbox_list=inboxes)
     app = await build_app(settings, storage=storage, poll_interval=0.01, outbox_seed=1,
                           clock=clock)
     if clock is not None and app.sweeper is not None:

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
+from bot.env_reader import Secret, TableReader
 from bot.errors import ConfigError
-from bot.inboxes import Inbox
+from bot.channels import CHANNELS
+from bot.inboxes import Inbox, channel_sections, load_inboxes
 from bot.models import DEFAULT_INBOX
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -268,3 +270,23 @@ def test_python_m_bot_with_a_bad_file_says_it_once_and_exits_2(tmp_path: Path) -
         "  - inboxes.acme.telegram.webhook_secret: required with webhook_url, so only "
         "Telegram can post updates"]
     assert ACME_TOKEN not in proc.stderr + proc.stdout
+
+
+def pager_account(table: TableReader) -> Secret:
+    table.refuse_unknown(("number",))
+    return table.secret("number", required=True)
+
+
+def test_a_section_is_read_by_its_channel_as_the_registry_gives_it(tmp_path: Path) -> None:
+    """A channel package with only its registry line: its section is read by the package
+    and kept with the inbox; its mistakes are listed with the others."""
+    path = tmp_path / "inboxes.toml"
+    path.write_text('[inboxes.shop]\nslack_channel = "C0SHOP"\n'
+                    '[inboxes.shop.pager]\nnumber = "env:SHOP_PAGER"\ncolour = "red"\n')
+    sections = {**channel_sections({"telegram": Settings().telegram}), "pager": pager_account}
+    problems: list[str] = []
+    (shop,) = load_inboxes(str(path), env={"SHOP_PAGER": "555-0100"}, sections=sections,
+                           problems=problems)
+    assert shop.accounts == {"pager": "555-0100"} and shop.telegram is None
+    assert len(problems) == 1 and "inboxes.shop.pager.colour" in problems[0]
+    assert set(channel_sections({"telegram": Settings().telegram})) == set(CHANNELS)

@@ -120,7 +120,7 @@ def test_a_trailing_public_answers_in_the_channel(text: str, command: object) ->
     ("hours Mon-Fri", ("no_range", "Mon-Fri", "hours")),
     ("hours Mon 09:00-18:00 tz=Moon/Base", ("bad_tz", "Moon/Base", "hours")),
     ("intake telegram", ("missing_intake", "", "intake")),
-    ("intake fax off", ("bad_channel", "fax", "intake")),
+    ("intake fa/x off", ("bad_channel", "fa/x", "intake")),
     ("intake telegram maybe", ("bad_switch", "maybe", "intake")),
     ("pool", ("bad_pool_action", "", "pool")),
     ("pool rename sales", ("bad_pool_action", "rename", "pool")),
@@ -136,7 +136,7 @@ def test_a_trailing_public_answers_in_the_channel(text: str, command: object) ->
     ("default status", ("missing_value", "status", "default")),
     ("default owner @bo", ("plain_mention", "@bo", "default")),
     ("default source Google", ("bad_source_pair", "Google", "default")),
-    ("default source fax=Google", ("bad_channel", "fax", "default")),
+    ("default source fa/x=Google", ("bad_channel", "fa/x", "default")),
     ("statuses", ("bad_choices_action", "", "statuses")),
     ("statuses add", ("missing_value", "statuses", "statuses")),
     ("statuses add a=b", ("bad_value", "a=b", "statuses")),
@@ -160,7 +160,7 @@ def test_who_may_run_what(text: str, managers: bool) -> None:
 
 @pytest.mark.parametrize("text", [
     "frobnicate", "list pending", "stats @ann", "pause for ever", "hours Mon-Fri",
-    "hours Mon 09:00-12:00 Mon 11:00-13:00", "intake fax off", "pool rename x",
+    "hours Mon 09:00-12:00 Mon 11:00-13:00", "intake fa/x off", "pool rename x",
     "default colour red", "statuses add a=b", "audit many", "hours 09:00-10:00"])
 def test_every_problem_is_worded_with_its_usage(text: str) -> None:
     error = parse(text)

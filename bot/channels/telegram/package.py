@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-
 from bot.channels.base import (
     MB,
     Capabilities,
@@ -13,8 +12,12 @@ from bot.channels.base import (
     Route,
     route_paths,
 )
-from bot.channels.telegram.settings import TelegramSettings, telegram_from_env
-from bot.env_reader import EnvReader
+from bot.channels.telegram.settings import (
+    TelegramSettings,
+    telegram_from_env,
+    telegram_from_table,
+)
+from bot.env_reader import EnvReader, TableReader
 
 if TYPE_CHECKING:
     from bot.inboxes import Inbox
@@ -34,6 +37,10 @@ class TelegramPackage:
 
     def settings_from_env(self, reader: EnvReader) -> TelegramSettings:
         return telegram_from_env(reader)
+
+    def settings_from_table(self, table: TableReader,
+                            from_env: TelegramSettings) -> TelegramSettings:
+        return telegram_from_table(table, api_base=from_env.api_base)
 
     def account(self, inbox: Inbox) -> TelegramSettings | None:
         return inbox.telegram if inbox.telegram is not None and inbox.telegram.enabled else None
