@@ -1,5 +1,5 @@
-"""What the desk settings do to customers, through the bridge's hooks: the away reply while
-paused, the out-of-hours reply outside business hours, and intake switched off.
+"""What the desk settings do to customers, through ``ConversationEvents``' hooks: the away
+reply while paused, the out-of-hours reply outside business hours, and intake switched off.
 
 Each automatic reply goes at most once per conversation per pause (its id) or per closed
 period (the next opening instant). The guard is ``mark_seen`` on the reply's dedupe key, an
@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from bot import jobs
-from bot.bridge import Bridge
+from bot.conversation_events import ConversationEvents
 from bot.lifecycle.clock import Clock
 from bot.manager.hours import BusinessHours, moment
 from bot.manager.state import PauseState, business_hours, current_pause, intake_closed
@@ -42,9 +42,9 @@ class CustomerEffects:
                  clock: Clock) -> None:
         self.storage, self.outbox, self.renderer, self.clock = storage, outbox, renderer, clock
 
-    def install(self, bridge: Bridge) -> None:
-        bridge.message_hooks.append(self.on_message)
-        bridge.intake_gates.append(self.admit)
+    def install(self, conversations: ConversationEvents) -> None:
+        conversations.message_hooks.append(self.on_message)
+        conversations.intake_gates.append(self.admit)
         self.outbox.route(MARK, self.apply_marks)
 
     # -- pause and business hours ----------------------------------------------------------

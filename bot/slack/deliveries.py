@@ -24,7 +24,7 @@ class Delivery:
     therefore acked and skipped; a retry after a failure finds its key unset and runs.
     Attempt 0 has no earlier attempt, so it has nothing to test and costs no store trip
     (Slack sends each attempt once). Two attempts may still overlap when the first
-    outlives Slack's 3 s timeout; the bridge is idempotent per message ts for that case.
+    outlives Slack's 3 s timeout; ConversationEvents is idempotent per message ts for that case.
     """
 
     storage: BaseStorage

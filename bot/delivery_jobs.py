@@ -67,7 +67,7 @@ class Rates:
     per_customer_chat: tuple[float, float] = (1.0, 3.0)
 
 
-class Relay:
+class DeliveryJobs:
     def __init__(self, *, storage: BaseStorage, renderer: Renderer,
                  workspace: SlackWorkspace | None, channels: dict[ChannelKey, Channel],
                  cards: CardBuilder, inboxes: InboxDirectory, rates: Rates = Rates()) -> None:
@@ -185,7 +185,7 @@ class Relay:
     async def mirror_edit(self, job: Job) -> None:
         msg, conv = await self._load(job)
         if not msg.slack_ts or msg.slack_ts.startswith("file:"):
-            return  # not posted yet (the relay will post the new text) or a file post
+            return  # not posted yet (the relay_in job will post the new text) or a file post
         text = self.renderer.render(
             "slack/customer_message.mrkdwn", text=msg.text, notes=[], edited=True,
             attachments=[a for a in msg.attachments if a.kind not in FILE_KINDS])
