@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
-from bot import loggers
+from bot import jobs, loggers
 from bot.access import Access
 from bot.actions import ConversationActions
 from bot.conversation_events import ConversationEvents
@@ -26,8 +27,9 @@ from bot.inbox_directory import InboxDirectory
 from bot.lifecycle.clock import Clock, SystemClock
 from bot.lifecycle.scheduler import Scheduler
 from bot.metrics import Metrics
-from bot.outbox import Outbox
-from bot.delivery_jobs import DeliveryJobs, Rates
+from bot.outbox import Handler, Outbox
+from bot.delivery_jobs import DeliveryJobs
+from bot.jobs import Rates
 from bot.rendering import Renderer
 from bot.slack.file_hosts import FileHosts
 from bot.slack.workspace import SlackWorkspace
@@ -150,28 +152,46 @@ async def build_app(
                      delivery_jobs=DeliveryJobs(storage=storage, renderer=renderer, workspace=None,
                                                 channels={}, cards=cards, inboxes=inboxes))
     bot_app.components.append(HttpSessions(crm, http))
-    crm.register(outbox)
     if settings.slack.enabled:
         _wire_slack(bot_app)
     _wire_channels(bot_app)
-    bot_app.delivery_jobs.rates = Rates(slack_per_channel=(settings.slack_post_rate,
-                                                   settings.slack_post_burst))
-    _wire_manager(bot_app)
+    desk_jobs = _wire_manager(bot_app)
     _wire_lifecycle(bot_app)
     _finish_slack(bot_app)  # after every feature that registers Slack listeners
-    bot_app.delivery_jobs.register(outbox)
+    route_jobs(outbox, [bot_app.delivery_jobs.handlers(), crm.handlers(), desk_jobs],
+               Rates(slack_per_channel=(settings.slack_post_rate, settings.slack_post_burst)))
     outbox.on_failure(FailureReporter(storage=storage, renderer=renderer, clock=clock,
                                       outbox=outbox))
     return bot_app
 
 
-def _wire_manager(bot_app: BotApp) -> None:
-    """The managers' slash command and what it steers (pause, hours, intake)."""
+def route_jobs(outbox: Outbox, owners: Iterable[Mapping[str, Handler]], rates: Rates) -> None:
+    """Route every job kind the owners serve, as :data:`bot.jobs.KINDS` describes it.
+
+    :raise JobTableError: a kind served twice, a handler for a kind not in the table, or
+        a kind of a served side without one"""
+    served: dict[str, Handler] = {}
+    for handlers in owners:
+        if twice := served.keys() & handlers.keys():
+            raise jobs.JobTableError(f"{', '.join(sorted(twice))}: more than one handler")
+        served |= handlers
+    jobs.check_served(served)
+    limits = rates.limits()
+    for spec in jobs.KINDS:
+        if spec.kind in served:
+            outbox.route(spec.kind, served[spec.kind], limit=limits.get(spec.limit))
+
+
+def _wire_manager(bot_app: BotApp) -> Mapping[str, Handler]:
+    """The managers' slash command and what it steers (pause, hours, intake).
+
+    :return: the outbox jobs of what it steers"""
     from bot.manager.customer_effects import CustomerEffects
     from bot.manager.service import ManagerService
 
-    CustomerEffects(storage=bot_app.storage, outbox=bot_app.outbox, renderer=bot_app.renderer,
-                    clock=bot_app.clock).install(bot_app.conversations)
+    effects = CustomerEffects(storage=bot_app.storage, outbox=bot_app.outbox,
+                              renderer=bot_app.renderer, clock=bot_app.clock)
+    effects.install(bot_app.conversations)
     command = bot_app.settings.slack.command
     manager = ManagerService(storage=bot_app.storage, renderer=bot_app.renderer,
                              clock=bot_app.clock, access=bot_app.conversations.access,
@@ -183,6 +203,7 @@ def _wire_manager(bot_app: BotApp) -> None:
         from handlers.slack_commands import register_manager_command
 
         register_manager_command(bot_app.slack_app, manager=manager, command=command)
+    return effects.handlers()
 
 
 def _wire_lifecycle(bot_app: BotApp) -> None:

@@ -9,6 +9,7 @@ two; the reply is then also recorded in ``conv.extra``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -19,11 +20,10 @@ from bot.lifecycle.clock import Clock
 from bot.manager.hours import BusinessHours, moment
 from bot.manager.state import PauseState, business_hours, current_pause, intake_closed
 from bot.models import Conversation, Direction, InboundMessage, Job, Message, NewJob, Status
-from bot.outbox import Outbox
+from bot.outbox import Handler, Outbox
 from bot.rendering import Renderer
 from storage.base import BaseStorage
 
-MARK = "desk.mark_conversation"
 AWAY_TTL = 400 * 86400.0
 OUT_OF_HOURS_TTL = 8 * 86400.0
 INTAKE_TTL = 2 * 86400.0
@@ -33,7 +33,7 @@ def mark_conversation(conv: Conversation, marks: dict[str, Any], dedupe_key: str
     """Merge ``marks`` into the conversation's ``extra``. Ordered on the conversation's
     Slack key, so it runs after the relay job of the same message: that job opens the
     thread and saves the whole conversation, and would otherwise overwrite the marks."""
-    return NewJob(MARK, {"conversation_id": conv.id, "marks": marks}, dedupe_key,
+    return NewJob(jobs.MARK, {"conversation_id": conv.id, "marks": marks}, dedupe_key,
                   jobs.to_slack(conv.id, conv.key.inbox))
 
 
@@ -45,7 +45,9 @@ class CustomerEffects:
     def install(self, conversations: ConversationEvents) -> None:
         conversations.message_hooks.append(self.on_message)
         conversations.intake_gates.append(self.admit)
-        self.outbox.route(MARK, self.apply_marks)
+
+    def handlers(self) -> Mapping[str, Handler]:
+        return {jobs.MARK: self.apply_marks}
 
     # -- pause and business hours ----------------------------------------------------------
     async def on_message(self, conv: Conversation, msg: Message) -> None:
