@@ -18,6 +18,7 @@ from bot.models import (
     Message,
     NewJob,
 )
+from storage import keys
 
 RELAY_IN = "slack.relay_in"
 MIRROR_EDIT = "slack.mirror_edit"
@@ -110,8 +111,9 @@ class Rates:
         chat_rate, chat_burst = self.per_customer_chat
         # a Slack job's ordering key names its inbox, and each inbox its own channel;
         # a customer job's names the conversation, and a per-chat bucket is what channels count
-        return {RateLimit.SLACK_CHANNEL: Limit("slack:", slack_rate, slack_burst, per_scope=True),
-                RateLimit.CUSTOMER_CHAT: Limit("chat:", chat_rate, chat_burst,
+        return {RateLimit.SLACK_CHANNEL: Limit(keys.SLACK_BUCKET, slack_rate, slack_burst,
+                                               per_scope=True),
+                RateLimit.CUSTOMER_CHAT: Limit(keys.CHAT_BUCKET, chat_rate, chat_burst,
                                                per_ordering_key=True)}
 
 

@@ -22,6 +22,7 @@ from bot.manager.state import PauseState, business_hours, current_pause, intake_
 from bot.models import Conversation, Direction, InboundMessage, Job, Message, NewJob, Status
 from bot.outbox import Handler, Outbox
 from bot.rendering import Renderer
+from storage import keys
 from storage.base import BaseStorage
 
 AWAY_TTL = 400 * 86400.0
@@ -67,7 +68,7 @@ class CustomerEffects:
             return
         end = pause.end()
         back = asdict(moment(end, hours.tz if hours else "UTC")) if end else None
-        await self._reply_once(conv, f"away:{conv.id}:{pause.id}", "away",
+        await self._reply_once(conv, keys.away_reply(conv.id, pause.id), "away",
                                {"away_message": pause.message, "back": back},
                                {"arrived_while_paused": pause.id, "away_sent": pause.id},
                                AWAY_TTL)
@@ -78,7 +79,7 @@ class CustomerEffects:
         period = opening.isoformat() if opening else "never"
         if opening is None or conv.extra.get("out_of_hours_sent") == period:
             return
-        await self._reply_once(conv, f"closed:{conv.id}:{period}", "out_of_hours",
+        await self._reply_once(conv, keys.out_of_hours_reply(conv.id, period), "out_of_hours",
                                {"opening": asdict(hours.moment(opening))},
                                {"out_of_hours_sent": period}, OUT_OF_HOURS_TTL)
 
@@ -107,7 +108,7 @@ class CustomerEffects:
         if await self.storage.current_conversation(inbound.key) is not None:
             return True  # existing conversations continue
         # told once a day, not on every message they send
-        key = f"intake_closed:{inbound.key}:{self.clock.now().date().isoformat()}"
+        key = keys.intake_closed_reply(inbound.key, self.clock.now().date().isoformat())
         if await self.storage.mark_seen(key, INTAKE_TTL):
             text = jobs.CustomerText("intake_closed",
                                      self.renderer.language_for(inbound.customer.language))

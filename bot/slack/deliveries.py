@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from bot.models import OperatorMessage
+from storage import keys
 from storage.base import BaseStorage
 
 SEEN_TTL = 3600.0
@@ -32,7 +33,7 @@ class Delivery:
     attempt: int
 
     def _key(self, attempt: int) -> str:
-        return f"slack:{self.event_id}:{attempt}"
+        return keys.slack_delivery(self.event_id, attempt)
 
     def later_keys(self) -> tuple[str, ...]:
         """The keys that make every later attempt a repeat (none without an event id)."""
