@@ -137,7 +137,7 @@ def check_served(served: Iterable[str]) -> None:
 
 
 # Telegram sends the items of an album as separate messages within a moment; the first
-# one's relay waits this long so the whole album goes out as one Slack post.
+# one's relay_in job waits this long so the whole album goes out as one Slack post.
 ALBUM_WAIT = 1.0
 
 

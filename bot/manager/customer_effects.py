@@ -32,7 +32,7 @@ INTAKE_TTL = 2 * 86400.0
 
 def mark_conversation(conv: Conversation, marks: dict[str, Any], dedupe_key: str) -> NewJob:
     """Merge ``marks`` into the conversation's ``extra``. Ordered on the conversation's
-    Slack key, so it runs after the relay job of the same message: that job opens the
+    Slack key, so it runs after the relay_in job of the same message: that job opens the
     thread and saves the whole conversation, and would otherwise overwrite the marks."""
     return NewJob(jobs.MARK, {"conversation_id": conv.id, "marks": marks}, dedupe_key,
                   jobs.to_slack(conv.id, conv.key.inbox))
