@@ -105,7 +105,7 @@ def _bulk_sqlite_part(conn: Any, part: range, now: datetime) -> None:
 
 
 async def bulk_redis(store: Any, start: int, stop: int, now: datetime) -> None:
-    from storage.redis_scripts import CONV, CUSTOMER, MSG, SEEN, SEQ
+    from storage.keys import CONV, CUSTOMER, MSG, SEEN, SEQ
 
     redis = store._redis
     for part in chunks(start, stop, 5_000):

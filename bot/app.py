@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
-from bot import loggers
+from bot import jobs, loggers
 from bot.access import Access
 from bot.actions import ConversationActions
-from bot.bridge import Bridge
+from bot.conversation_events import ConversationEvents
 from bot.cards import CardBuilder
 from bot.channels import CHANNELS, capabilities_by_kind
 from bot.channels.base import ChannelServices, Component
 from bot.crm import create_crm
 from bot.crm.base import BaseCrm
-from bot.desk import Desk
+from bot.desk_actions import DeskActions
 from bot.leads import LeadService
 from bot.config import Settings
 from bot.errors import ConfigError, StorageError
@@ -27,8 +28,9 @@ from bot.inboxes import Inbox
 from bot.lifecycle.clock import Clock, SystemClock
 from bot.lifecycle.scheduler import Scheduler
 from bot.metrics import Metrics
-from bot.outbox import Outbox
-from bot.relay import Rates, Relay
+from bot.outbox import Handler, Outbox
+from bot.delivery_jobs import DeliveryJobs
+from bot.jobs import Rates
 from bot.rendering import Renderer
 from bot.slack.file_hosts import FileHosts
 from bot.slack.workspace import SlackWorkspace
@@ -45,9 +47,9 @@ class BotApp:
     metrics: Metrics
     renderer: Renderer
     outbox: Outbox
-    bridge: Bridge
-    relay: Relay
-    desk: Desk
+    conversations: ConversationEvents
+    delivery_jobs: DeliveryJobs
+    desk_actions: DeskActions
     web: web.Application
     components: list[Component] = field(default_factory=list)
     slack_app: Any = None
@@ -158,50 +160,70 @@ async def build_app(
     health = Health(storage=storage, metrics=metrics, channels=describe_channels(settings))
     app = create_web_app(health, max_body_bytes=settings.max_body_bytes)
     access = Access(operators=settings.slack.operators, managers=settings.slack.managers)
-    bridge = Bridge(storage=storage, outbox=outbox, renderer=renderer, clock=clock,
-                    metrics=metrics, access=access)
+    conversations = ConversationEvents(storage=storage, outbox=outbox, renderer=renderer,
+                                       clock=clock, metrics=metrics, access=access)
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
     crm = create_crm(settings.crm, storage=storage, outbox=outbox, http=http, clock=clock)
     leads = LeadService(storage=storage, crm=crm, renderer=renderer, clock=clock, outbox=outbox,
                         access=access)
     actions = ConversationActions(storage=storage, outbox=outbox, renderer=renderer,
                                   clock=clock, access=access)
-    desk = Desk(storage=storage, bridge=bridge, actions=actions, leads=leads, renderer=renderer)
-    desk.install()
+    desk_actions = DeskActions(storage=storage, conversations=conversations, actions=actions,
+                               leads=leads, renderer=renderer)
+    desk_actions.install()
     inboxes = InboxDirectory(settings.inboxes)
     cards = CardBuilder(storage=storage, renderer=renderer, lead_line=leads.card_line,
                         inboxes=inboxes)
     bot_app = BotApp(settings=settings, storage=storage, clock=clock, metrics=metrics,
-                     renderer=renderer, outbox=outbox, bridge=bridge, web=app, desk=desk,
-                     relay=Relay(storage=storage, renderer=renderer, workspace=None,
-                                 channels={}, cards=cards, inboxes=inboxes))
+                     renderer=renderer, outbox=outbox, conversations=conversations, web=app,
+                     desk_actions=desk_actions,
+                     delivery_jobs=DeliveryJobs(storage=storage, renderer=renderer, workspace=None,
+                                                channels={}, cards=cards, inboxes=inboxes))
     bot_app.components.append(HttpSessions(crm, http))
-    crm.register(outbox)
     if settings.slack.enabled:
         _wire_slack(bot_app)
     _wire_channels(bot_app)
-    bot_app.relay.rates = Rates(slack_per_channel=(settings.slack_post_rate,
-                                                   settings.slack_post_burst))
-    _wire_manager(bot_app)
+    desk_jobs = _wire_manager(bot_app)
     _wire_lifecycle(bot_app)
     _finish_slack(bot_app)  # after every feature that registers Slack listeners
-    bot_app.relay.register(outbox)
+    route_jobs(outbox, [bot_app.delivery_jobs.handlers(), crm.handlers(), desk_jobs],
+               Rates(slack_per_channel=(settings.slack_post_rate, settings.slack_post_burst)))
     outbox.on_failure(FailureReporter(storage=storage, renderer=renderer, clock=clock,
                                       outbox=outbox))
     return bot_app
 
 
-def _wire_manager(bot_app: BotApp) -> None:
-    """The managers' slash command and what it steers (pause, hours, intake)."""
+def route_jobs(outbox: Outbox, owners: Iterable[Mapping[str, Handler]], rates: Rates) -> None:
+    """Route every job kind the owners serve, as :data:`bot.jobs.KINDS` describes it.
+
+    :raise JobTableError: a kind served twice, a handler for a kind not in the table, or
+        a kind of a served side without one"""
+    served: dict[str, Handler] = {}
+    for handlers in owners:
+        if twice := served.keys() & handlers.keys():
+            raise jobs.JobTableError(f"{', '.join(sorted(twice))}: more than one handler")
+        served |= handlers
+    jobs.check_served(served)
+    limits = rates.limits()
+    for spec in jobs.KINDS:
+        if spec.kind in served:
+            outbox.route(spec.kind, served[spec.kind], limit=limits.get(spec.limit))
+
+
+def _wire_manager(bot_app: BotApp) -> Mapping[str, Handler]:
+    """The managers' slash command and what it steers (pause, hours, intake).
+
+    :return: the outbox jobs of what it steers"""
     from bot.manager.customer_effects import CustomerEffects
     from bot.manager.service import ManagerService
 
-    CustomerEffects(storage=bot_app.storage, outbox=bot_app.outbox, renderer=bot_app.renderer,
-                    clock=bot_app.clock).install(bot_app.bridge)
+    effects = CustomerEffects(storage=bot_app.storage, outbox=bot_app.outbox,
+                              renderer=bot_app.renderer, clock=bot_app.clock)
+    effects.install(bot_app.conversations)
     command = bot_app.settings.slack.command
     manager = ManagerService(storage=bot_app.storage, renderer=bot_app.renderer,
-                             clock=bot_app.clock, access=bot_app.bridge.access, command=command,
-                             inboxes=bot_app.settings.inboxes,
+                             clock=bot_app.clock, access=bot_app.conversations.access,
+                             command=command, inboxes=bot_app.settings.inboxes,
                              channels=sorted(capabilities_by_kind()))
     # First in the list, so stopped last: after Slack stops delivering commands, and still
     # before the store closes, the answers in progress finish.
@@ -210,6 +232,7 @@ def _wire_manager(bot_app: BotApp) -> None:
         from handlers.slack_commands import register_manager_command
 
         register_manager_command(bot_app.slack_app, manager=manager, command=command)
+    return effects.handlers()
 
 
 def _wire_lifecycle(bot_app: BotApp) -> None:
@@ -227,12 +250,12 @@ def _wire_lifecycle(bot_app: BotApp) -> None:
                         channel_rules=channel_rules,
                         inbox_rules={inbox.name: inbox.policies
                                      for inbox in bot_app.settings.inboxes})
-    bridge = bot_app.bridge
-    bridge.reuse = activity.reuse
-    bridge.intake_gates.append(activity.load_reopen_window)  # keeps reuse current
-    bridge.message_hooks.extend([activity.on_message, guard.on_message])
-    bridge.reply_checks.append(guard.check_reply)
-    bot_app.relay.cards.note_sources.extend([activity.card_note, guard.card_note])
+    conversations = bot_app.conversations
+    conversations.reuse = activity.reuse
+    conversations.intake_gates.append(activity.load_reopen_window)  # keeps reuse current
+    conversations.message_hooks.extend([activity.on_message, guard.on_message])
+    conversations.reply_checks.append(guard.check_reply)
+    bot_app.delivery_jobs.cards.note_sources.extend([activity.card_note, guard.card_note])
     effects = TransitionEffects(storage=storage, renderer=renderer)
     bot_app.sweeper = Scheduler(storage=storage, outbox=outbox, effects=effects, clock=clock)
     bot_app.components.append(bot_app.sweeper)
@@ -255,16 +278,16 @@ def _wire_slack(bot_app: BotApp) -> None:
     by_channel = {inbox.slack_channel: clients[inbox.slack_bot_token]
                   for inbox in bot_app.settings.inboxes if inbox.slack_bot_token}
     workspace = SlackWorkspace(client, http=http, file_hosts=file_hosts, clients=by_channel)
-    bot_app.relay.workspace = workspace
+    bot_app.delivery_jobs.workspace = workspace
     bot_app.components.append(workspace)
     authorize = (Installations(list(clients.values())).authorize_function()
                  if len(clients) > 1 else None)
     slack_app = build_slack_app(client=client, signing_secret=s.signing_secret,
                                 socket_mode=s.socket_mode, authorize=authorize)
-    register_slack_handlers(slack_app, bridge=bot_app.bridge,
+    register_slack_handlers(slack_app, conversations=bot_app.conversations,
                             deliveries=SlackDeliveries(bot_app.storage))
-    register_action_handlers(slack_app, desk=bot_app.desk, renderer=bot_app.renderer,
-                             workspace=workspace)
+    register_action_handlers(slack_app, card_actions=bot_app.desk_actions,
+                             renderer=bot_app.renderer, workspace=workspace)
     bot_app.slack_app = slack_app
     if s.socket_mode:
         bot_app.components.append(SocketModeRunner(slack_app, app_token=s.app_token))
@@ -290,7 +313,7 @@ def _finish_slack(bot_app: BotApp) -> None:
 def _wire_channels(bot_app: BotApp) -> None:
     """For every inbox, what each registered channel builds from the inbox's account on it:
     the sender the outbox uses, its runner, and its routes."""
-    services = ChannelServices(events=bot_app.bridge, clock=bot_app.clock,
+    services = ChannelServices(events=bot_app.conversations, clock=bot_app.clock,
                                admission=admission_of(bot_app.web))
     for inbox in bot_app.settings.inboxes:
         for name, package in CHANNELS.items():
@@ -298,7 +321,7 @@ def _wire_channels(bot_app: BotApp) -> None:
             if account is None:
                 continue
             parts = package.build(inbox, account, services)
-            bot_app.relay.channels[(inbox.name, name)] = parts.sender
+            bot_app.delivery_jobs.channels[(inbox.name, name)] = parts.sender
             bot_app.components.extend(parts.components)
             for route in parts.routes:
                 bot_app.web.router.add_route(route.method, route.path, route.handler)

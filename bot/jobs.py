@@ -1,27 +1,143 @@
-"""Outbox job kinds and the builders that name, order and dedupe them."""
+"""Outbox job kinds, in one table (:data:`KINDS`: what each does, where, in which order,
+under which rate limit), and the builders that name, order and dedupe them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-from bot.models import DEFAULT_INBOX, SCOPE_MARK, Conversation, ConversationKey, Message, NewJob
+from bot.errors import BridgeError
+from bot.models import (
+    DEFAULT_INBOX,
+    SCOPE_MARK,
+    Conversation,
+    ConversationKey,
+    Limit,
+    Message,
+    NewJob,
+)
+from storage import keys
 
-RELAY_IN = "slack.relay_in"          # a customer message → the thread
-MIRROR_EDIT = "slack.mirror_edit"    # a customer's edit → the mirrored Slack message
-NOTICE = "slack.notice"              # a bot note in the thread (⚠️ failures, info)
-WHISPER = "slack.whisper"            # an ephemeral answer to one Slack user
-REACT = "slack.react"                # the delivered reaction on an operator's message
-SEND = "channel.send"                # an operator reply → the customer
-EDIT = "channel.edit"                # an operator's edit → the customer's copy
-DELETE = "channel.delete"            # an operator's delete → the customer's copy
-SEND_TEXT = "channel.send_text"      # a bot text (greeting, auto-reply) → the customer
-REFRESH_CARD = "slack.refresh_card"  # re-render a thread's root card from the stored state
-CRM_WEBHOOK = "crm.webhook"          # a lead event → the CRM webhook
+RELAY_IN = "slack.relay_in"
+MIRROR_EDIT = "slack.mirror_edit"
+NOTICE = "slack.notice"
+WHISPER = "slack.whisper"
+REACT = "slack.react"
+REFRESH_CARD = "slack.refresh_card"
+SEND = "channel.send"
+EDIT = "channel.edit"
+DELETE = "channel.delete"
+SEND_TEXT = "channel.send_text"
+CRM_WEBHOOK = "crm.webhook"
+MARK = "desk.mark_conversation"
+
+
+class Side(StrEnum):
+    """Where a job's handler acts."""
+
+    SLACK = "Slack"
+    CUSTOMER = "customer channel"
+    CRM = "CRM"
+    DESK = "desk"
+
+
+class Ordering(StrEnum):
+    """Which jobs a job waits for: those enqueued before it with the same ordering key."""
+
+    THREAD = "the conversation's Slack jobs (to_slack)"
+    CUSTOMER = "the conversation's jobs to its customer (to_customer)"
+    LEAD = "the lead's CRM events (crm:lead:<id>)"
+    NONE = "none: runs as soon as it is due"
+
+
+class RateLimit(StrEnum):
+    """Whose token bucket a job takes (rates in :class:`Rates`)."""
+
+    SLACK_CHANNEL = "one per Slack channel (each inbox's)"
+    CUSTOMER_CHAT = "one per customer chat"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class JobKind:
+    """One kind of outbox job. ``kind`` is stored with every job: it never changes."""
+
+    kind: str
+    does: str
+    side: Side
+    ordering: Ordering
+    limit: RateLimit = RateLimit.NONE
+
+
+#: every outbox job kind the bot queues and runs
+KINDS: tuple[JobKind, ...] = (
+    JobKind(RELAY_IN, "a customer message → the thread (opens it first)",
+            Side.SLACK, Ordering.THREAD, RateLimit.SLACK_CHANNEL),
+    JobKind(MIRROR_EDIT, "a customer's edit → the mirrored Slack message",
+            Side.SLACK, Ordering.THREAD),
+    JobKind(NOTICE, "a bot note in the thread (⚠️ failures, info)",
+            Side.SLACK, Ordering.THREAD, RateLimit.SLACK_CHANNEL),
+    JobKind(WHISPER, "an ephemeral answer to one Slack user", Side.SLACK, Ordering.NONE),
+    JobKind(REACT, "the delivered reaction on an operator's message",
+            Side.SLACK, Ordering.THREAD),
+    JobKind(REFRESH_CARD, "re-render a thread's root card from the stored state",
+            Side.SLACK, Ordering.THREAD),
+    JobKind(SEND, "an operator reply → the customer",
+            Side.CUSTOMER, Ordering.CUSTOMER, RateLimit.CUSTOMER_CHAT),
+    JobKind(EDIT, "an operator's edit → the customer's copy",
+            Side.CUSTOMER, Ordering.CUSTOMER, RateLimit.CUSTOMER_CHAT),
+    JobKind(DELETE, "an operator's delete → the customer's copy",
+            Side.CUSTOMER, Ordering.CUSTOMER, RateLimit.CUSTOMER_CHAT),
+    JobKind(SEND_TEXT, "a bot text (greeting, auto-reply) → the customer",
+            Side.CUSTOMER, Ordering.CUSTOMER, RateLimit.CUSTOMER_CHAT),
+    JobKind(CRM_WEBHOOK, "a lead event → the CRM webhook", Side.CRM, Ordering.LEAD),
+    JobKind(MARK, "merge desk marks (auto-replies sent) into the conversation; after the "
+            "message's relay_in, which saves the whole conversation", Side.DESK, Ordering.THREAD),
+)
+BY_KIND: Mapping[str, JobKind] = {spec.kind: spec for spec in KINDS}
+
+
+@dataclass(frozen=True)
+class Rates:
+    """Per-destination send rates (tokens per second, burst)."""
+
+    slack_per_channel: tuple[float, float] = (1.0, 4.0)
+    per_customer_chat: tuple[float, float] = (1.0, 3.0)
+
+    def limits(self) -> Mapping[RateLimit, Limit]:
+        slack_rate, slack_burst = self.slack_per_channel
+        chat_rate, chat_burst = self.per_customer_chat
+        # a Slack job's ordering key names its inbox, and each inbox its own channel;
+        # a customer job's names the conversation, and a per-chat bucket is what channels count
+        return {RateLimit.SLACK_CHANNEL: Limit(keys.SLACK_BUCKET, slack_rate, slack_burst,
+                                               per_scope=True),
+                RateLimit.CUSTOMER_CHAT: Limit(keys.CHAT_BUCKET, chat_rate, chat_burst,
+                                               per_ordering_key=True)}
+
+
+class JobTableError(BridgeError):
+    """Handlers and the table of kinds disagree: a programming error, found at start."""
+
+
+def check_served(served: Iterable[str]) -> None:
+    """Every served kind is in :data:`KINDS`, and a side someone serves is served whole (a
+    side nobody serves, Slack without a workspace, is simply off).
+
+    :raise JobTableError: naming each kind at fault"""
+    served = set(served)
+    problems = [f"{kind}: a handler for a kind not in bot.jobs.KINDS"
+                for kind in sorted(served - BY_KIND.keys())]
+    on = {BY_KIND[kind].side for kind in served & BY_KIND.keys()}
+    problems += [f"{spec.kind}: no handler, though its side ({spec.side}) is served"
+                 for spec in KINDS if spec.side in on and spec.kind not in served]
+    if problems:
+        raise JobTableError("; ".join(problems))
+
 
 # Telegram sends the items of an album as separate messages within a moment; the first
-# one's relay waits this long so the whole album goes out as one Slack post.
+# one's relay_in job waits this long so the whole album goes out as one Slack post.
 ALBUM_WAIT = 1.0
 
 

@@ -163,7 +163,7 @@ class LeadService:
         return "", self._refusal_text(problem, pool=choice.pool, pools=pools)
 
     async def _link(self, conv: Conversation, lead: Lead) -> None:
-        # The stored copy, not the caller's: the relay may have saved it meanwhile.
+        # The stored copy, not the caller's: a delivery job may have saved it meanwhile.
         stored = await self.storage.get_conversation(conv.id) or conv
         stored.lead_id = conv.lead_id = lead.id
         await self.storage.save_conversation(stored)

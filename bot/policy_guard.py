@@ -1,6 +1,7 @@
 """Applies the channel policies (``bot/policies.py``) to the desk: an operator's reply that
-would break one is not sent (a bridge reply check, with the reason and what to do), the
-card shows the window and quota left, and it is refreshed whenever either side writes."""
+would break one is not sent (a ``ConversationEvents`` reply check, with the reason and what
+to do), the card shows the window and quota left, and it is refreshed whenever either side
+writes."""
 
 from __future__ import annotations
 
@@ -84,7 +85,7 @@ class PolicyGuard:
         self._parsed[inbox] = (configured, policies)
         return policies
 
-    # -- bridge.reply_checks ----------------------------------------------------------------
+    # -- ConversationEvents.reply_checks -------------------------------------------------------
     async def check_reply(self, conv: Conversation, message: OperatorMessage) -> str:
         policy = await self.policy_for(conv.key)
         found = reply_violation(policy, conv, message.files, self.clock.now())
@@ -120,7 +121,7 @@ class PolicyGuard:
             window_until=end.strftime("%Y-%m-%d %H:%M UTC") if end else "",
             quota=policy.quota or 0, quota_left=quota_left(policy, conv) or 0)
 
-    # -- bridge.message_hooks -----------------------------------------------------------------
+    # -- ConversationEvents.message_hooks ------------------------------------------------------
     async def on_message(self, conv: Conversation, msg: Message) -> None:
         if msg.direction is Direction.NOTE or not conv.has_thread:
             return  # a thread not opened yet gets a fresh card when it opens

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from storage import keys
 from storage.base import BaseStorage
 
 DEFAULTS: dict[str, Any] = {
@@ -84,30 +85,24 @@ INBOX_SCOPED = frozenset({"pause", "business_hours", "intake_closed", "default_o
                           "missed_notify"})
 
 
-def stored_name(name: str, inbox: str = "") -> str:
-    """The store's name of a preference: desk-wide (``pref:pause``), or one inbox's own value
-    (``pref:inbox:acme:pause``)."""
-    return f"pref:inbox:{inbox}:{name}" if inbox else f"pref:{name}"
-
-
 async def preference(storage: BaseStorage, name: str, inbox: str = "") -> Any:
     """The value in force: the inbox's own when it has one, else the desk-wide one, else
     the default. ``inbox`` is ignored for the settings that are desk-wide only."""
     if inbox and name in INBOX_SCOPED:
-        own = await storage.get_setting(stored_name(name, inbox))
+        own = await storage.get_setting(keys.preference(name, inbox))
         if own is not None:
             return own
-    value = await storage.get_setting(stored_name(name))
+    value = await storage.get_setting(keys.preference(name))
     return DEFAULTS[name] if value is None else value
 
 
 async def own_preference(storage: BaseStorage, name: str, inbox: str) -> Any | None:
     """The inbox's own value, or None when it inherits the desk-wide one."""
-    return await storage.get_setting(stored_name(name, inbox))
+    return await storage.get_setting(keys.preference(name, inbox))
 
 
 async def set_preference(storage: BaseStorage, name: str, value: Any, inbox: str = "") -> None:
     """Set the desk-wide value, or with ``inbox`` that inbox's own."""
     if name not in DEFAULTS or (inbox and name not in INBOX_SCOPED):
         raise KeyError(name)
-    await storage.set_setting(stored_name(name, inbox), value)
+    await storage.set_setting(keys.preference(name, inbox), value)

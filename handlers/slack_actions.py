@@ -16,7 +16,7 @@ from bot import loggers
 from bot.models import CardRef
 from bot.rendering import Renderer
 from bot.slack.blocks import ACCEPT, CREATE_LEAD, DECLINE
-from bot.slack.events import DeskActions
+from bot.slack.events import CardActions
 from bot.slack.interactions import card_from_metadata, clicked_card
 from bot.slack.modals import (
     DECLINE_MODAL,
@@ -35,11 +35,11 @@ from handlers.slack_events import Inject
 Payload = Mapping[str, Any]
 
 
-def register_action_handlers(app: AsyncApp, *, desk: DeskActions, renderer: Renderer,
+def register_action_handlers(app: AsyncApp, *, card_actions: CardActions, renderer: Renderer,
                              workspace: SlackWorkspace) -> None:
     """Buttons and modal submissions. Register after ``register_slack_handlers`` and before
     ``register_fallbacks``, whose catch-all listeners would otherwise take these."""
-    app.middleware(Inject(desk=desk, renderer=renderer, workspace=workspace))
+    app.middleware(Inject(card_actions=card_actions, renderer=renderer, workspace=workspace))
     app.action(ACCEPT)(accept)
     app.action(DECLINE)(open_decline)
     app.action(CREATE_LEAD)(open_lead)
@@ -67,42 +67,44 @@ def submitted(view: Payload, source: str) -> CardRef | None:
 
 
 async def accept(ack: AsyncAck, body: Payload, action: Payload, user_id: str,
-                 desk: DeskActions) -> None:
+                 card_actions: CardActions) -> None:
     await ack()
     if (card := clicked(body, action, ACCEPT)) is not None:
-        await desk.accept(card, user_id)
+        await card_actions.accept(card, user_id)
 
 
 async def open_decline(ack: AsyncAck, action: Payload, body: Payload, user_id: str,
-                       desk: DeskActions, renderer: Renderer,
+                       card_actions: CardActions, renderer: Renderer,
                        workspace: SlackWorkspace) -> None:
     await ack()
     if (card := clicked(body, action, DECLINE)) is None:
         return
-    if await desk.decline_form(card, user_id):
+    if await card_actions.decline_form(card, user_id):
         await workspace.open_modal(trigger(body), decline_modal(card, decline_texts(renderer)),
                                    channel=card.slack_channel)
 
 
 async def open_lead(ack: AsyncAck, action: Payload, body: Payload, user_id: str,
-                    desk: DeskActions, renderer: Renderer, workspace: SlackWorkspace) -> None:
+                    card_actions: CardActions, renderer: Renderer,
+                    workspace: SlackWorkspace) -> None:
     await ack()
     if (card := clicked(body, action, CREATE_LEAD)) is None:
         return
     # lead_form must be quick: the trigger_id is already ticking
-    if (form := await desk.lead_form(card, user_id)) is not None:
+    if (form := await card_actions.lead_form(card, user_id)) is not None:
         view = lead_modal(form, card, lead_texts(renderer, form))
         await workspace.open_modal(trigger(body), view, channel=card.slack_channel)
 
 
-async def submit_decline(ack: AsyncAck, view: Payload, user_id: str, desk: DeskActions) -> None:
+async def submit_decline(ack: AsyncAck, view: Payload, user_id: str,
+                         card_actions: CardActions) -> None:
     await ack()
     if (card := submitted(view, DECLINE_MODAL)) is not None:
         reason, notify = parse_decline(view)
-        await desk.decline(card, user_id, reason=reason, notify=notify)
+        await card_actions.decline(card, user_id, reason=reason, notify=notify)
 
 
-async def submit_lead(ack: AsyncAck, view: Payload, user_id: str, desk: DeskActions,
+async def submit_lead(ack: AsyncAck, view: Payload, user_id: str, card_actions: CardActions,
                       renderer: Renderer) -> None:
     request = parse_lead(view)
     if errors := lead_errors(request, renderer.render("slack/invalid_email.txt")):
@@ -110,4 +112,4 @@ async def submit_lead(ack: AsyncAck, view: Payload, user_id: str, desk: DeskActi
         return
     await ack()
     if (card := submitted(view, LEAD_MODAL)) is not None:
-        await desk.create_lead(card, user_id, request)
+        await card_actions.create_lead(card, user_id, request)

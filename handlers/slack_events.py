@@ -1,4 +1,4 @@
-"""slack-bolt listeners: operators' thread messages in, bridge calls out.
+"""slack-bolt listeners: operators' thread messages in, conversation events out.
 
 Registration is explicit: ``register_slack_handlers`` first, then every other feature's
 listeners, then ``register_fallbacks`` last.
@@ -34,14 +34,14 @@ def retry_number(request: AsyncBoltRequest) -> int:
 
 
 def register_slack_handlers(
-    app: AsyncApp, *, bridge: OperatorEvents, deliveries: SlackDeliveries
+    app: AsyncApp, *, conversations: OperatorEvents, deliveries: SlackDeliveries
 ) -> None:
     """Global middleware, the operator-message listener and the error handler.
 
     Order: services go into the context before the dedupe check and any listener reads
     them; bolt's own middleware (signature, auth, ignore-self) have already run.
     """
-    app.middleware(Inject(bridge=bridge))
+    app.middleware(Inject(conversations=conversations))
     app.middleware(NoteRateLimit())
     app.middleware(SkipRepeats(deliveries))
     app.event("message")(operator_event)
@@ -106,17 +106,17 @@ class SkipRepeats(AsyncMiddleware):
 
 
 async def operator_event(
-    event: dict[str, Any], bridge: OperatorEvents, delivery: Delivery
+    event: dict[str, Any], conversations: OperatorEvents, delivery: Delivery
 ) -> None:
-    """Every ``message`` event: thread replies, edits and deletions reach the bridge;
+    """Every ``message`` event: thread replies, edits and deletions reach ConversationEvents;
     root messages, bot posts, joins and the like are acked and dropped."""
     if (message := parse.operator_message(event)) is not None:
-        if await bridge.on_operator_message(delivery.recorded_with(message)):
+        if await conversations.on_operator_message(delivery.recorded_with(message)):
             return  # stored, and the delivery recorded with it
     elif (edit := parse.edited(event)) is not None:
-        await bridge.on_operator_edit(*edit, rich_text=parse.rich_text(event["message"]))
+        await conversations.on_operator_edit(*edit, rich_text=parse.rich_text(event["message"]))
     elif (gone := parse.deleted(event)) is not None:
-        await bridge.on_operator_delete(*gone)
+        await conversations.on_operator_delete(*gone)
     await delivery.processed()
 
 

@@ -1,4 +1,4 @@
-"""Customers writing to the Telegram bot: each private message goes to the bridge."""
+"""Customers writing to the Telegram bot: each private message goes to ConversationEvents."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from bot.models import InboundMessage
 
 
 class CustomerEvents(Protocol):
-    """What the customer handlers need from the bridge."""
+    """What the customer handlers need from ConversationEvents."""
 
     async def on_start(self, inbound: InboundMessage) -> None: ...
 
@@ -22,21 +22,22 @@ class CustomerEvents(Protocol):
     async def on_customer_edit(self, inbound: InboundMessage) -> None: ...
 
 
-async def start(message: Message, bridge: CustomerEvents, telegram: TelegramChannel) -> None:
+async def start(message: Message, conversations: CustomerEvents,
+                telegram: TelegramChannel) -> None:
     if (inbound := telegram.to_inbound(message)) is not None:
-        await bridge.on_start(inbound)
+        await conversations.on_start(inbound)
 
 
-async def customer_message(message: Message, bridge: CustomerEvents,
+async def customer_message(message: Message, conversations: CustomerEvents,
                            telegram: TelegramChannel) -> None:
     if (inbound := telegram.to_inbound(message)) is not None:
-        await bridge.on_customer_message(inbound)
+        await conversations.on_customer_message(inbound)
 
 
-async def customer_edit(message: Message, bridge: CustomerEvents,
+async def customer_edit(message: Message, conversations: CustomerEvents,
                         telegram: TelegramChannel) -> None:
     if (inbound := telegram.to_inbound(message, edited=True)) is not None:
-        await bridge.on_customer_edit(inbound)
+        await conversations.on_customer_edit(inbound)
 
 
 async def private_chat(message: Message) -> bool:
@@ -46,7 +47,7 @@ async def private_chat(message: Message) -> bool:
 
 
 def customer_router() -> Router:
-    """``bridge`` and ``telegram`` come from the Dispatcher's workflow data."""
+    """``conversations`` and ``telegram`` come from the Dispatcher's workflow data."""
     router = Router(name="telegram_customer")
     router.message.filter(private_chat)
     router.edited_message.filter(private_chat)

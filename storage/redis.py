@@ -30,18 +30,20 @@ from storage.redis_client import COMMAND_TIMEOUT, DeadlineRedis
 from storage.redis_desk import RedisDeskMixin
 from storage.redis_documents import decoded, ms
 from storage.redis_extras import RedisExtrasMixin
-from storage.redis_scripts import (
+from storage.keys import (
     CONV,
     CONV_BY_KEY,
     CONV_BY_THREAD,
     CONVS,
     CUSTOMER,
+    DEFAULT_PREFIX,
     MSG,
     MSG_BY_CHANNEL_ID,
     MSG_BY_SLACK_TS,
     MSG_BY_TS,
     MSGS,
     SEEN,
+    RedisKeys,
 )
 from storage.redis_writes import Writes
 
@@ -115,14 +117,14 @@ def _refusal(*, has_password: bool) -> str:
 
 
 class RedisStorage(RedisDeskMixin, RedisExtrasMixin, BaseStorage):
-    def __init__(self, *, redis: Redis, prefix: str = "bot") -> None:
+    def __init__(self, *, redis: Redis, prefix: str = DEFAULT_PREFIX) -> None:
         super().__init__()
         self._redis = redis
-        self._prefix = prefix
+        self._keys = RedisKeys(prefix)
         self._lua = {src: redis.register_script(src) for src in SCRIPTS}
 
     @classmethod
-    async def from_url(cls, url: str, *, prefix: str = "bot",
+    async def from_url(cls, url: str, *, prefix: str = DEFAULT_PREFIX,
                        timeout: float = COMMAND_TIMEOUT) -> RedisStorage:
         """:param timeout: seconds any one command may take, retries included"""
         # A plain pool with a high cap, not a BlockingConnectionPool: its condition variable

@@ -12,16 +12,7 @@ from storage import codec
 from storage import redis_doc_scripts as lua
 from storage.redis_documents import RedisDocumentsMixin
 from storage.redis_outbox import to_json
-from storage.redis_scripts import (
-    CONV,
-    LEAD,
-    LEAD_BY_CONV,
-    LEADS,
-    POOL,
-    POOL_CURSOR,
-    POOLS,
-    SETTINGS,
-)
+from storage.keys import CONV, LEAD, LEAD_BY_CONV, LEADS, POOL, POOL_CURSOR, POOLS, SETTINGS
 
 
 class RedisDeskMixin(RedisDocumentsMixin):

@@ -22,7 +22,7 @@ from storage import redis_doc_scripts as lua
 from storage.base import JobPlan, Reuse
 from storage.ingest_rules import inbound_message, merged_customer, successor, touched
 from storage.redis_outbox import Conflict, RedisOutboxMixin
-from storage.redis_scripts import (
+from storage.keys import (
     CONV,
     CONV_BY_KEY,
     CONV_BY_THREAD,

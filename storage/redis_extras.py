@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime
 from typing import Any, cast
 
 from redis.asyncio import Redis
 
 from bot.models import Conversation
-from storage.redis_scripts import DUE, LEASE, LOG
+from storage.keys import DUE, LEASE, LOG, RedisKeys
 
 # The lease expiry is compared with the caller's clock (not Redis's), so a test's fake
 # clock and every process agree on when a lease ran out.
@@ -27,7 +26,7 @@ return 1
 
 class RedisExtrasMixin:
     _redis: Redis
-    _prefix: str
+    _keys: RedisKeys
 
     def _k(self, *parts: str | int) -> str:
         raise NotImplementedError
@@ -37,7 +36,7 @@ class RedisExtrasMixin:
 
     async def drop_everything(self) -> None:
         """Delete every key under this store's prefix (tests, and resetting a desk)."""
-        pattern = re.sub(r"([*?\[\]\\])", r"\\\1", self._prefix) + ":*"
+        pattern = self._keys.everything()
         keys = [key async for key in self._redis.scan_iter(match=pattern, count=1000)]
         for start in range(0, len(keys), 500):
             await self._redis.delete(*keys[start:start + 500])

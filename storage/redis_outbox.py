@@ -14,7 +14,7 @@ from redis.commands.core import AsyncScript
 from bot.models import Job, JobState, Limit, NewJob, OutboxStats
 from storage import codec
 from storage import redis_scripts as lua
-from storage.redis_scripts import BUCKET, FAILED, JOB, LIVE
+from storage.keys import BUCKET, FAILED, JOB, LIVE, RedisKeys
 from storage.redis_writes import Writes
 
 _JOB_FIELDS = tuple(f.name for f in fields(Job) if f.name != "id")
@@ -50,14 +50,14 @@ def _job_from_reply(reply: list[str]) -> Job:
 
 class RedisOutboxMixin:
     _redis: Redis
-    _prefix: str
+    _keys: RedisKeys
     _lua: dict[str, AsyncScript]
 
     def _k(self, *parts: str | int) -> str:
-        return ":".join([self._prefix, *map(str, parts)])
+        return self._keys.key(*parts)
 
     async def _run(self, script: str, *args: str | int | float) -> Any:
-        return await self._lua[script](args=[self._prefix, *args])
+        return await self._lua[script](args=[self._keys.prefix, *args])
 
     def _enqueue_tail(self, jobs: Sequence[NewJob], now: float) -> list[str | int]:
         """The scripts' enqueue arguments: field names, then each job's values."""
@@ -72,7 +72,7 @@ class RedisOutboxMixin:
         ``expect`` still holds the value given ('' = missing). :return: the jobs' ids
         :raise Conflict: something else wrote one of those keys first; nothing was written"""
         pairs = [part for pair in expect for part in pair]
-        args = [self._prefix, len(pairs), *pairs, len(writes.ops), *writes.ops,
+        args = [self._keys.prefix, len(pairs), *pairs, len(writes.ops), *writes.ops,
                 *self._enqueue_tail(jobs, now)]
         ids = await self._lua[lua.COMMIT](args=args)
         if ids is None:
@@ -86,7 +86,7 @@ class RedisOutboxMixin:
 
     async def _complete(self, job: Job, writes: Writes, jobs: Sequence[NewJob],
                         now: float) -> bool:
-        args = [self._prefix, job.id, to_json(job.lease_token), len(writes.ops), *writes.ops,
+        args = [self._keys.prefix, job.id, to_json(job.lease_token), len(writes.ops), *writes.ops,
                 *self._enqueue_tail(jobs, now)]
         return bool(await self._lua[lua.COMPLETE](args=args))
 

@@ -1,4 +1,4 @@
-"""Key layout of the Redis backend, and the Lua scripts of its outbox: the job queues,
+"""The Lua scripts of the Redis backend's outbox: the job queues,
 token buckets and the commit that writes documents and enqueues jobs together.
 
 Each of these scripts takes the key prefix as ``ARGV[1]`` and builds its keys from it, so
@@ -11,38 +11,19 @@ from __future__ import annotations
 import json
 
 from bot.models import JobState
-
-SEQ = "seq"
-SEEN = "seen"
-LOCK = "lock"
-CUSTOMER = "customer"
-CONV = "conv"
-CONVS = "convs"
-CONV_BY_KEY = "convbykey"
-CONV_BY_THREAD = "convbythread"
-MSG = "msg"
-MSGS = "msgs"
-MSG_BY_CHANNEL_ID = "msgbychan"
-MSG_BY_SLACK_TS = "msgbyslackts"  # a message by its Slack channel and ts
-MSG_BY_TS = "msgbyts"  # by ts alone: messages stored without their Slack channel
-JOB = "job"
-JOB_DEDUPE = "jobdedupe"
-QUEUE = "queue"
-READY = "ready"
-RUNNING = "running"
-LIVE = "live"
-FAILED = "failed"
-BUCKET = "bucket"
-LEAD = "lead"
-LEADS = "leads"
-LEAD_BY_CONV = "leadbyconv"
-POOL = "pool"
-POOL_CURSOR = "poolcursor"
-POOLS = "pools"
-SETTINGS = "settings"
-DUE = "due"
-LEASE = "lease"
-LOG = "log"
+from storage.keys import (
+    BUCKET,
+    FAILED,
+    JOB,
+    JOB_DEDUPE,
+    LIVE,
+    QUEUE,
+    QUEUE_OF_JOB,
+    QUEUE_OF_ORDERING_KEY,
+    READY,
+    RUNNING,
+    SEQ,
+)
 
 
 def _lua_str(value: str) -> str:
@@ -71,8 +52,8 @@ local function num(x)
 end
 
 local function queue_name(id, ordering_key)
-  if ordering_key == '' then return 'j:' .. id end
-  return 'o:' .. ordering_key
+  if ordering_key == '' then return {_lua_str(QUEUE_OF_JOB)} .. id end
+  return {_lua_str(QUEUE_OF_ORDERING_KEY)} .. ordering_key
 end
 
 local function queue_of(id)

@@ -19,7 +19,7 @@ from bot.models import (
     NewJob,
     Status,
 )
-from storage import codec
+from storage import codec, keys
 from storage.base import BaseStorage, JobPlan, Reuse
 from storage.ingest_rules import inbound_message, merged_customer, successor, touched
 from storage.sqlite_desk import SqliteDeskMixin
@@ -50,7 +50,7 @@ def _conv(row: sqlite3.Row | None) -> Conversation | None:
 
 
 _CURRENT = f"SELECT doc FROM conversations WHERE {_KEY_IS} ORDER BY id DESC LIMIT 1"
-_PING = "REPLACE INTO seen (key, expires_at) VALUES ('health:ping', 0)"
+_PING = f"REPLACE INTO seen (key, expires_at) VALUES ('{keys.HEALTH_PING}', 0)"
 _BY_THREAD = "SELECT doc FROM conversations WHERE slack_channel = ? AND thread_ts = ?"
 # ``slack_ts != ''`` lets SQLite use the partial index (else: a table scan)
 _BY_SLACK_TS = ("SELECT doc FROM messages WHERE slack_channel = ? AND slack_ts = ?"

@@ -120,7 +120,7 @@ class Component(Protocol):
 
 
 class InboundEvents(Protocol):
-    """Where a channel hands what customers send (the bridge)."""
+    """Where a channel hands what customers send (``ConversationEvents``)."""
 
     async def on_start(self, inbound: InboundMessage) -> None: ...
 

@@ -17,7 +17,7 @@ CRMS: dict[str, type[BaseCrm]] = {"builtin": BuiltinCrm, "webhook": WebhookCrm}
 
 def create_crm(settings: CrmSettings, *, storage: BaseStorage, outbox: Outbox,
                http: aiohttp.ClientSession, clock: Clock) -> BaseCrm:
-    """Build the configured adapter and route its outbox jobs on ``outbox``.
+    """Build the configured adapter (its outbox jobs: :meth:`BaseCrm.handlers`).
 
     :param http: the app's shared session; the adapter never closes it
     """
@@ -29,7 +29,6 @@ def create_crm(settings: CrmSettings, *, storage: BaseStorage, outbox: Outbox,
                          url=settings.webhook_url, secret=str(settings.webhook_secret))
     else:
         crm = BuiltinCrm(storage, clock=clock)
-    crm.register(outbox)
     return crm
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 from bot.models import Lead
 
 if TYPE_CHECKING:
-    from bot.outbox import Outbox
+    from bot.outbox import Handler
 
 Activity = dict[str, Any]
 """One entry of a lead's feed: ``{"kind": "note"|"transcript"|"message", "at": iso,
@@ -85,5 +86,6 @@ class BaseCrm(ABC):
     async def close(self) -> None:
         """Release what the adapter owns (never the shared HTTP session or store)."""
 
-    def register(self, outbox: Outbox) -> None:
-        """Route the adapter's outbox jobs, if it has any. The default has none."""
+    def handlers(self) -> Mapping[str, Handler]:
+        """The adapter's outbox job handlers, if it has any. The default has none."""
+        return {}

@@ -48,7 +48,7 @@ from bot.crm.builtin import BuiltinCrm
 from bot.errors import DeliveryError, PermanentError, RetryableError
 from bot.lifecycle.clock import Clock
 from bot.models import Job, Lead, NewJob
-from bot.outbox import Outbox
+from bot.outbox import Handler, Outbox
 from storage.base import BaseStorage
 
 TIMEOUT = aiohttp.ClientTimeout(total=15)
@@ -96,8 +96,8 @@ class WebhookCrm(BuiltinCrm):
         super().__init__(storage, clock=clock)
         self.outbox, self.http, self.url, self.secret = outbox, http, url, secret
 
-    def register(self, outbox: Outbox) -> None:
-        outbox.route(jobs.CRM_WEBHOOK, self.deliver)
+    def handlers(self) -> Mapping[str, Handler]:
+        return {jobs.CRM_WEBHOOK: self.deliver}
 
     async def create_lead(self, lead: Lead) -> tuple[Lead, bool]:
         stored, created = await super().create_lead(lead)

@@ -1,7 +1,7 @@
 """What messages do to the lifecycle, and what it shows on the card.
 
 - A customer writing in a closed conversation whose thread is young enough reopens it
-  there (``reuse``; the relay broadcasts that message to the channel); an older one is left
+  there (``reuse``; the relay_in job broadcasts that message to the channel); an older one is left
   closed and the store opens a successor, whose card links to the old thread.
 - Anyone writing in an inactive conversation makes it active again.
 """
@@ -38,7 +38,7 @@ class Activity:
         self.storage, self.outbox, self.renderer, self.clock = storage, outbox, renderer, clock
         self.reopen_within = DEFAULT_POLICY.reopen_within
 
-    # -- bridge.reuse and the intake gate that keeps it current ------------------------------
+    # -- ConversationEvents.reuse and the intake gate that keeps it current ------------------
     def reuse(self, conv: Conversation) -> bool:
         """Synchronous, as it runs inside the store's ingest transaction."""
         return reopens_in_place(conv, self.clock.now(), self.reopen_within)
@@ -55,7 +55,7 @@ class Activity:
             self.reopen_within = PARSERS["reopen_within"](value)
         return True
 
-    # -- bridge.message_hooks -----------------------------------------------------------------
+    # -- ConversationEvents.message_hooks ------------------------------------------------------
     async def on_message(self, conv: Conversation, msg: Message) -> None:
         if msg.direction is Direction.NOTE or not _may_wake(conv, msg):
             return  # ``conv`` was stored or read a moment ago: no need to read it again

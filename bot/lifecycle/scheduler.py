@@ -19,9 +19,10 @@ from bot.lifecycle.transitions import Audience, TransitionEffects
 from bot.models import Conversation, NewJob
 from bot.outage import Outage, short_reason
 from bot.outbox import Outbox
+from storage import keys
 from storage.base import BaseStorage
 
-LEASE = "lifecycle-sweeper"
+LEASE = keys.SWEEPER_LEASE
 
 
 class Scheduler:
@@ -137,8 +138,8 @@ class Scheduler:
         """Once per deadline across processes, even if two sweeps overlap (a lease that ran
         out mid-sweep); after ``lease_ttl`` the stored status guards on its own."""
         deadline = deadlines(conv, policy)[fired].isoformat()
-        return await self.storage.mark_seen(f"lifecycle:{conv.id}:{fired.value}:{deadline}",
-                                            self.lease_ttl)
+        return await self.storage.mark_seen(
+            keys.lifecycle_deadline(conv.id, fired.value, deadline), self.lease_ttl)
 
     async def _enqueue(self, now: datetime, new_jobs: list[NewJob]) -> None:
         if new_jobs:

@@ -1,5 +1,5 @@
-"""What the desk settings do to customers, through the bridge's hooks: the away reply while
-paused, the out-of-hours reply outside business hours, and intake switched off.
+"""What the desk settings do to customers, through ``ConversationEvents``' hooks: the away
+reply while paused, the out-of-hours reply outside business hours, and intake switched off.
 
 Each automatic reply goes at most once per conversation per pause (its id) or per closed
 period (the next opening instant). The guard is ``mark_seen`` on the reply's dedupe key, an
@@ -9,21 +9,22 @@ two; the reply is then also recorded in ``conv.extra``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 from bot import jobs
-from bot.bridge import Bridge
+from bot.conversation_events import ConversationEvents
 from bot.lifecycle.clock import Clock
 from bot.manager.hours import BusinessHours, moment
 from bot.manager.state import PauseState, business_hours, current_pause, intake_closed
 from bot.models import Conversation, Direction, InboundMessage, Job, Message, NewJob, Status
-from bot.outbox import Outbox
+from bot.outbox import Handler, Outbox
 from bot.rendering import Renderer
+from storage import keys
 from storage.base import BaseStorage
 
-MARK = "desk.mark_conversation"
 AWAY_TTL = 400 * 86400.0
 OUT_OF_HOURS_TTL = 8 * 86400.0
 INTAKE_TTL = 2 * 86400.0
@@ -31,9 +32,9 @@ INTAKE_TTL = 2 * 86400.0
 
 def mark_conversation(conv: Conversation, marks: dict[str, Any], dedupe_key: str) -> NewJob:
     """Merge ``marks`` into the conversation's ``extra``. Ordered on the conversation's
-    Slack key, so it runs after the relay job of the same message: that job opens the
+    Slack key, so it runs after the relay_in job of the same message: that job opens the
     thread and saves the whole conversation, and would otherwise overwrite the marks."""
-    return NewJob(MARK, {"conversation_id": conv.id, "marks": marks}, dedupe_key,
+    return NewJob(jobs.MARK, {"conversation_id": conv.id, "marks": marks}, dedupe_key,
                   jobs.to_slack(conv.id, conv.key.inbox))
 
 
@@ -42,10 +43,12 @@ class CustomerEffects:
                  clock: Clock) -> None:
         self.storage, self.outbox, self.renderer, self.clock = storage, outbox, renderer, clock
 
-    def install(self, bridge: Bridge) -> None:
-        bridge.message_hooks.append(self.on_message)
-        bridge.intake_gates.append(self.admit)
-        self.outbox.route(MARK, self.apply_marks)
+    def install(self, conversations: ConversationEvents) -> None:
+        conversations.message_hooks.append(self.on_message)
+        conversations.intake_gates.append(self.admit)
+
+    def handlers(self) -> Mapping[str, Handler]:
+        return {jobs.MARK: self.apply_marks}
 
     # -- pause and business hours ----------------------------------------------------------
     async def on_message(self, conv: Conversation, msg: Message) -> None:
@@ -65,7 +68,7 @@ class CustomerEffects:
             return
         end = pause.end()
         back = asdict(moment(end, hours.tz if hours else "UTC")) if end else None
-        await self._reply_once(conv, f"away:{conv.id}:{pause.id}", "away",
+        await self._reply_once(conv, keys.away_reply(conv.id, pause.id), "away",
                                {"away_message": pause.message, "back": back},
                                {"arrived_while_paused": pause.id, "away_sent": pause.id},
                                AWAY_TTL)
@@ -76,7 +79,7 @@ class CustomerEffects:
         period = opening.isoformat() if opening else "never"
         if opening is None or conv.extra.get("out_of_hours_sent") == period:
             return
-        await self._reply_once(conv, f"closed:{conv.id}:{period}", "out_of_hours",
+        await self._reply_once(conv, keys.out_of_hours_reply(conv.id, period), "out_of_hours",
                                {"opening": asdict(hours.moment(opening))},
                                {"out_of_hours_sent": period}, OUT_OF_HOURS_TTL)
 
@@ -105,7 +108,7 @@ class CustomerEffects:
         if await self.storage.current_conversation(inbound.key) is not None:
             return True  # existing conversations continue
         # told once a day, not on every message they send
-        key = f"intake_closed:{inbound.key}:{self.clock.now().date().isoformat()}"
+        key = keys.intake_closed_reply(inbound.key, self.clock.now().date().isoformat())
         if await self.storage.mark_seen(key, INTAKE_TTL):
             text = jobs.CustomerText("intake_closed",
                                      self.renderer.language_for(inbound.customer.language))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from bot.models import OperatorMessage
+from storage import keys
 from storage.base import BaseStorage
 
 SEEN_TTL = 3600.0
@@ -24,7 +25,7 @@ class Delivery:
     therefore acked and skipped; a retry after a failure finds its key unset and runs.
     Attempt 0 has no earlier attempt, so it has nothing to test and costs no store trip
     (Slack sends each attempt once). Two attempts may still overlap when the first
-    outlives Slack's 3 s timeout; the bridge is idempotent per message ts for that case.
+    outlives Slack's 3 s timeout; ConversationEvents is idempotent per message ts for that case.
     """
 
     storage: BaseStorage
@@ -32,7 +33,7 @@ class Delivery:
     attempt: int
 
     def _key(self, attempt: int) -> str:
-        return f"slack:{self.event_id}:{attempt}"
+        return keys.slack_delivery(self.event_id, attempt)
 
     def later_keys(self) -> tuple[str, ...]:
         """The keys that make every later attempt a repeat (none without an event id)."""

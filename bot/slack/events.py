@@ -1,4 +1,5 @@
-"""What the Slack listeners call. The Bridge implements it; listeners depend on this only."""
+"""What the Slack listeners call. ``ConversationEvents`` and ``DeskActions`` implement it;
+listeners depend on this only."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ class OperatorEvents(Protocol):
         """A human deleted a thread message."""
 
 
-class DeskActions(Protocol):
+class CardActions(Protocol):
     """What the Slack interactive listeners (buttons, modals) call. Refusals and results
     are shown to the user by the implementation (ephemeral messages, card updates). Each
     call names the card it came from: one that is not its conversation's own card acts on

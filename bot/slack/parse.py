@@ -32,7 +32,7 @@ _ACCESS_KEYS = ("id", "mode", "file_access")
 def attachment(file: Event) -> Attachment:
     # Files Slack only lists (tombstoned, hidden by plan limits, Slack Connect ones to look
     # up with files.info) have no download URL; they are kept with an empty ref, and the
-    # details say why, so the relay can fetch them or tell the operator.
+    # details say why, so the delivery jobs can fetch them or tell the operator.
     return Attachment(
         kind="file",
         ref=str(file.get("url_private_download") or file.get("url_private") or ""),
@@ -108,7 +108,7 @@ def deleted(event: Event) -> tuple[str, str] | None:
     if not channel or not ts:
         return None
     previous = event.get("previous_message")
-    # Without previous_message the ts alone decides: the bridge only acts on operator messages.
+    # Without previous_message the ts alone decides: only operator messages are acted on.
     if isinstance(previous, Mapping) and not is_human_reply(previous):
         return None
     return str(channel), str(ts)

@@ -6,7 +6,7 @@ import json
 
 from storage import codec
 from storage.redis import RedisStorage
-from storage.redis_scripts import MSG, MSG_BY_TS
+from storage.keys import MSG, MSG_BY_TS
 from tests.support.factories import T0, inbound, out_message, relay_plan
 
 

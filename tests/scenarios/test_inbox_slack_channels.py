@@ -49,7 +49,7 @@ async def customer_writes(desk: Desk, inbox: str, chat_id: int, text: str) -> Co
     hands it), and the outbox relays it."""
     key = ConversationKey("telegram", str(chat_id), inbox=inbox)
     number = str(next(_message_ids))
-    await desk.app.bridge.on_customer_message(InboundMessage(
+    await desk.app.conversations.on_customer_message(InboundMessage(
         customer=Customer(key, name=f"{inbox.title()} Customer", language="en"),
         message_id=number, event_key=f"{key}:{number}", sent_at=datetime.now(UTC), text=text))
     await desk.settle()
@@ -145,7 +145,7 @@ async def test_an_inbox_in_another_workspace(request: pytest.FixtureRequest, tmp
 
 
 async def test_one_inbox_shows_no_brand(desk: Desk) -> None:
-    await desk.app.bridge.on_customer_message(InboundMessage(
+    await desk.app.conversations.on_customer_message(InboundMessage(
         customer=Customer(ConversationKey("telegram", "303"), name="Ann"), message_id="1",
         event_key="telegram:303:1", sent_at=datetime.now(UTC), text="hi"))
     await desk.settle()
@@ -158,7 +158,7 @@ async def test_answers_queued_by_the_previous_release_still_find_their_channel(
         desk: Desk) -> None:
     """Whisper and reaction jobs queued before inboxes named no channel: they go to the
     default inbox's channel and to the reacted message's own."""
-    await desk.app.bridge.on_customer_message(InboundMessage(
+    await desk.app.conversations.on_customer_message(InboundMessage(
         customer=Customer(ConversationKey("telegram", "404"), name="Ann"), message_id="1",
         event_key="telegram:404:1", sent_at=datetime.now(UTC), text="hi"))
     await desk.settle()

@@ -26,7 +26,7 @@ from bot.models import (
 )
 from storage import codec
 from storage.redis import RedisStorage
-from storage.redis_scripts import (
+from storage.keys import (
     CONV,
     CONV_BY_KEY,
     CONV_BY_THREAD,

@@ -13,9 +13,11 @@ import pytest
 from bot import jobs
 from bot.config import CrmSettings
 from bot.env_reader import Secret
+from bot.app import route_jobs
 from bot.crm import CRMS, BuiltinCrm, WebhookCrm, create_crm
 from bot.crm.webhook import check_response, sign
 from bot.errors import PermanentError, RetryableError
+from bot.jobs import Rates
 from bot.lifecycle.retry import RetryPolicy
 from bot.metrics import Metrics
 from bot.models import Job
@@ -58,6 +60,7 @@ def crm(sqlite_storage: BaseStorage, outbox: Outbox, http: aiohttp.ClientSession
                            webhook_secret=Secret(SECRET))
     made = create_crm(settings, storage=sqlite_storage, outbox=outbox, http=http, clock=clock)
     assert isinstance(made, WebhookCrm)
+    route_jobs(outbox, [made.handlers()], Rates())
     return made
 
 
@@ -67,7 +70,7 @@ async def test_registry_is_explicit(sqlite_storage: BaseStorage, outbox: Outbox,
     made = create_crm(CrmSettings(), storage=sqlite_storage, outbox=outbox, http=http,
                       clock=clock)
     assert type(made) is BuiltinCrm
-    assert jobs.CRM_WEBHOOK not in outbox.routes
+    assert jobs.CRM_WEBHOOK not in made.handlers()
 
 
 def test_sign_is_hmac_sha256_of_timestamp_dot_body() -> None:
@@ -190,7 +193,6 @@ async def test_unreachable_receiver_is_retryable(
         url = gone.hook_url
     crm = WebhookCrm(storage=sqlite_storage, outbox=outbox, http=http, clock=clock, url=url,
                      secret=SECRET)
-    crm.register(outbox)
     await crm.create_lead(lead(7))
     claimed = await sqlite_storage.claim_jobs(now=clock.now().timestamp(), lease=60, limit=5)
     with pytest.raises(RetryableError) as caught:

@@ -77,7 +77,7 @@ def test_the_default_inbox_keeps_the_ordering_key_of_the_previous_release() -> N
 
 
 def test_a_conversations_slack_jobs_share_one_ordering_key() -> None:
-    """The relay opens the thread; the notices, card refreshes, reactions and marks that
+    """The relay_in job opens the thread; the notices, card refreshes, reactions and marks that
     follow must wait for it, so they are all ordered on the same key."""
     conv = conversation("acme", slack_channel="CACME")
     msg = Message(id=3, conversation_id=conv.id, direction=Direction.IN, author="",

@@ -79,7 +79,7 @@ async def conversation(storage: BaseStorage, inbox: str, chat_id: str) -> Conver
                                     seen_ttl=60)
     assert ingested is not None
     conv = ingested.conversation
-    # The conversation as the bridge hands it to the hooks: keyed by its inbox.
+    # The conversation as ConversationEvents hands it to the hooks: keyed by its inbox.
     conv.key = ConversationKey("telegram", chat_id, inbox)
     return conv
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CORE = ["bot/bridge.py", "bot/actions.py", "bot/relay.py", "bot/manager", "bot/lifecycle"]
+CORE = ["bot/conversation_events.py", "bot/actions.py", "bot/delivery_jobs.py", "bot/manager", "bot/lifecycle"]
 # One channel's name, its markup, or its own templates.
 CHANNEL_SPECIFIC = re.compile(r"telegram|html", re.IGNORECASE)
 

@@ -42,7 +42,7 @@ def card(conversation_id: int) -> CardRef:
 AiohttpClient = Callable[[web.Application], Awaitable[TestClient]]
 
 
-class RecordingDesk:
+class RecordingCardActions:
     def __init__(self) -> None:
         self.calls: list[tuple[Any, ...]] = []
         self.form: LeadForm | None = LeadForm(
@@ -67,7 +67,7 @@ class RecordingDesk:
         self.calls.append(("create_lead", card, user, request))
 
 
-class NoBridge:
+class NoConversations:
     async def on_operator_message(self, message: OperatorMessage) -> bool:
         raise AssertionError("no message events in these tests")
 
@@ -85,8 +85,8 @@ async def slack() -> AsyncIterator[FakeSlackAPI]:
 
 
 @pytest.fixture
-def desk() -> RecordingDesk:
-    return RecordingDesk()
+def card_actions() -> RecordingCardActions:
+    return RecordingCardActions()
 
 
 @pytest.fixture
@@ -99,12 +99,12 @@ async def workspace(slack: FakeSlackAPI) -> AsyncIterator[SlackWorkspace]:
 
 
 @pytest.fixture
-async def http(workspace: SlackWorkspace, desk: RecordingDesk, sqlite_storage: BaseStorage,
+async def http(workspace: SlackWorkspace, card_actions: RecordingCardActions, sqlite_storage: BaseStorage,
                aiohttp_client: AiohttpClient) -> TestClient:
     app = build_slack_app(client=workspace.client, signing_secret=SECRET, socket_mode=False)
-    register_slack_handlers(app, bridge=NoBridge(),
+    register_slack_handlers(app, conversations=NoConversations(),
                             deliveries=SlackDeliveries(sqlite_storage))
-    register_action_handlers(app, desk=desk, renderer=Renderer(), workspace=workspace)
+    register_action_handlers(app, card_actions=card_actions, renderer=Renderer(), workspace=workspace)
     register_fallbacks(app)
     web_app = web.Application()
     add_slack_route(web_app, app, signing_secret=SECRET)
@@ -164,30 +164,30 @@ def lead_values(email: str | None) -> dict[str, dict[str, Any]]:
 # -- buttons --------------------------------------------------------------------------------------
 
 
-async def test_accept_click_calls_the_desk(http: TestClient, desk: RecordingDesk) -> None:
+async def test_accept_click_calls_the_desk_actions(http: TestClient, card_actions: RecordingCardActions) -> None:
     assert await send(http, click("conv_accept", "42", user="U5")) == (200, "")
-    assert desk.calls == [("accept", card(42), "U5")]
+    assert card_actions.calls == [("accept", card(42), "U5")]
 
 
-async def test_double_click_is_forwarded_twice(http: TestClient, desk: RecordingDesk) -> None:
+async def test_double_click_is_forwarded_twice(http: TestClient, card_actions: RecordingCardActions) -> None:
     for _ in range(2):
         assert (await send(http, click("conv_accept", "42")))[0] == 200
-    assert desk.calls == [("accept", card(42), "U1")] * 2
+    assert card_actions.calls == [("accept", card(42), "U1")] * 2
 
 
 async def test_decline_click_opens_the_decline_modal(
-        http: TestClient, desk: RecordingDesk, slack: FakeSlackAPI) -> None:
+        http: TestClient, card_actions: RecordingCardActions, slack: FakeSlackAPI) -> None:
     assert await send(http, click("conv_decline", "42")) == (200, "")
     [call] = slack.calls_to("views.open")
     assert call["trigger_id"] == TRIGGER
     assert call["view"] == decline_modal(card(42), decline_texts(Renderer()))
-    assert desk.calls == [("decline_form", card(42), "U1")]
+    assert card_actions.calls == [("decline_form", card(42), "U1")]
 
 
 async def test_create_lead_click_opens_a_prefilled_modal(
-        http: TestClient, desk: RecordingDesk, slack: FakeSlackAPI) -> None:
+        http: TestClient, card_actions: RecordingCardActions, slack: FakeSlackAPI) -> None:
     assert await send(http, click("lead_create", "7", user="U5")) == (200, "")
-    assert desk.calls == [("lead_form", card(7), "U5")]
+    assert card_actions.calls == [("lead_form", card(7), "U5")]
     [call] = slack.calls_to("views.open")
     view = call["view"]
     assert call["trigger_id"] == TRIGGER
@@ -200,20 +200,20 @@ async def test_create_lead_click_opens_a_prefilled_modal(
 
 
 async def test_refused_lead_form_opens_nothing(
-        http: TestClient, desk: RecordingDesk, slack: FakeSlackAPI) -> None:
-    desk.form = None
+        http: TestClient, card_actions: RecordingCardActions, slack: FakeSlackAPI) -> None:
+    card_actions.form = None
     assert await send(http, click("lead_create", "7")) == (200, "")
-    assert desk.calls == [("lead_form", card(7), "U1")]
+    assert card_actions.calls == [("lead_form", card(7), "U1")]
     assert slack.calls_to("views.open") == []
 
 
 @pytest.mark.parametrize("action_id", ["conv_accept", "conv_decline", "lead_create"])
 @pytest.mark.parametrize("value", ["", "abc", "-3", "0", "4.5"])
 async def test_malformed_value_is_acked_and_ignored(
-        http: TestClient, desk: RecordingDesk, slack: FakeSlackAPI, action_id: str,
+        http: TestClient, card_actions: RecordingCardActions, slack: FakeSlackAPI, action_id: str,
         value: str) -> None:
     assert await send(http, click(action_id, value)) == (200, "")
-    assert desk.calls == [] and slack.calls_to("views.open") == []
+    assert card_actions.calls == [] and slack.calls_to("views.open") == []
 
 
 @pytest.mark.parametrize("fault, logged", [
@@ -239,27 +239,27 @@ async def test_failing_to_open_the_modal_is_logged_and_acked(
     (None, True, ("", True)),
     ("spam", False, ("spam", False)),
 ], ids=["reason", "no-reason", "notify-unticked"])
-async def test_decline_submission_calls_the_desk(
-        http: TestClient, desk: RecordingDesk, reason: str | None, notify: bool,
+async def test_decline_submission_calls_the_desk_actions(
+        http: TestClient, card_actions: RecordingCardActions, reason: str | None, notify: bool,
         expected: tuple[str, bool]) -> None:
     payload = submission("conv_decline_modal", card_metadata(card(42)),
                          decline_values(reason, notify), user="U5")
     assert await send(http, payload) == (200, "")
-    assert desk.calls == [("decline", card(42), "U5", *expected)]
+    assert card_actions.calls == [("decline", card(42), "U5", *expected)]
 
 
-async def test_lead_submission_calls_the_desk(http: TestClient, desk: RecordingDesk) -> None:
+async def test_lead_submission_calls_the_desk_actions(http: TestClient, card_actions: RecordingCardActions) -> None:
     payload = submission("lead_create_modal", card_metadata(card(7)),
                          lead_values("ann@example.com"), user="U5")
     assert await send(http, payload) == (200, "")
-    assert desk.calls == [("create_lead", card(7), "U5", LeadRequest(
+    assert card_actions.calls == [("create_lead", card(7), "U5", LeadRequest(
         first_name="Ann", email="ann@example.com", owner="U9", status="won"))]
 
 
-async def test_invalid_email_keeps_the_modal_open(http: TestClient, desk: RecordingDesk) -> None:
+async def test_invalid_email_keeps_the_modal_open(http: TestClient, card_actions: RecordingCardActions) -> None:
     status, body = await send(http, submission("lead_create_modal", card_metadata(card(7)),
                                                lead_values("ann")))
-    assert status == 200 and desk.calls == []
+    assert status == 200 and card_actions.calls == []
     answer = json.loads(body)
     assert answer["response_action"] == "errors" and list(answer["errors"]) == ["email"]
     assert answer["errors"]["email"]
@@ -270,7 +270,7 @@ async def test_invalid_email_keeps_the_modal_open(http: TestClient, desk: Record
     ("lead_create_modal", lead_values(None)),
 ])
 async def test_malformed_metadata_closes_the_modal_and_calls_nothing(
-        http: TestClient, desk: RecordingDesk, callback_id: str,
+        http: TestClient, card_actions: RecordingCardActions, callback_id: str,
         values: dict[str, dict[str, Any]]) -> None:
     assert await send(http, submission(callback_id, "not-a-number", values)) == (200, "")
-    assert desk.calls == []
+    assert card_actions.calls == []

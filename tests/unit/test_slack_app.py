@@ -37,7 +37,7 @@ TEXT = "the customer's private words"
 AiohttpClient = Callable[[web.Application], Awaitable[TestClient]]
 
 
-class RecordingBridge:
+class RecordingConversations:
     def __init__(self) -> None:
         self.messages: list[OperatorMessage] = []
         self.edits: list[tuple[str, str, str]] = []
@@ -95,25 +95,25 @@ async def slack() -> AsyncIterator[FakeSlackAPI]:
 
 
 @pytest.fixture
-def bridge() -> RecordingBridge:
-    return RecordingBridge()
+def conversations() -> RecordingConversations:
+    return RecordingConversations()
 
 
-def wired_app(slack: FakeSlackAPI, bridge: RecordingBridge, storage: BaseStorage, *,
+def wired_app(slack: FakeSlackAPI, conversations: RecordingConversations, storage: BaseStorage, *,
               socket_mode: bool = False) -> AsyncApp:
     client = build_slack_client("xoxb-test", slack.url)
     app = build_slack_app(client=client, signing_secret="" if socket_mode else SECRET,
                           socket_mode=socket_mode)
-    register_slack_handlers(app, bridge=bridge, deliveries=SlackDeliveries(storage))
+    register_slack_handlers(app, conversations=conversations, deliveries=SlackDeliveries(storage))
     register_fallbacks(app)
     return app
 
 
 @pytest.fixture
-async def http(slack: FakeSlackAPI, bridge: RecordingBridge, sqlite_storage: BaseStorage,
+async def http(slack: FakeSlackAPI, conversations: RecordingConversations, sqlite_storage: BaseStorage,
                aiohttp_client: AiohttpClient) -> TestClient:
     web_app = web.Application()
-    add_slack_route(web_app, wired_app(slack, bridge, sqlite_storage), signing_secret=SECRET)
+    add_slack_route(web_app, wired_app(slack, conversations, sqlite_storage), signing_secret=SECRET)
     return await aiohttp_client(web_app)
 
 
@@ -149,41 +149,41 @@ def post(http: TestClient) -> Poster:
 
 
 async def test_thread_reply_reaches_the_bridge_once_despite_retries(
-        post: Poster, bridge: RecordingBridge, slack: FakeSlackAPI) -> None:
+        post: Poster, conversations: RecordingConversations, slack: FakeSlackAPI) -> None:
     assert await post.event(thread_reply()) == 200
     assert await post.event(thread_reply(), retry=1) == 200
     assert await post.event(thread_reply(), retry=2) == 200
-    assert bridge.messages == [OperatorMessage(
+    assert conversations.messages == [OperatorMessage(
         slack_channel="C1", thread_ts=ROOT, ts=REPLY, user="U1", text=TEXT,
         event_key=f"slack:C1:{REPLY}",
         delivery_keys=("slack:Ev1:1", "slack:Ev1:2", "slack:Ev1:3"), delivery_ttl=3600.0)]
-    assert bridge.attempts == 1
+    assert conversations.attempts == 1
     assert len(slack.calls_to("auth.test")) == 1
 
 
 async def test_a_first_delivery_writes_no_door_key(
-        post: Poster, bridge: RecordingBridge, sqlite_storage: BaseStorage) -> None:
+        post: Poster, conversations: RecordingConversations, sqlite_storage: BaseStorage) -> None:
     # Slack sends attempt 0 once: testing it would cost a store write per event for nothing.
     assert await post.event(thread_reply(), "Ev7") == 200
     assert await post.event(thread_reply(ts="1700000002.000300"), "Ev8") == 200
-    assert len(bridge.messages) == 2
+    assert len(conversations.messages) == 2
     assert await sqlite_storage.mark_seen("slack:Ev7:0", ttl=60)
 
 
 async def test_failed_processing_is_retried_and_then_deduped(
-        post: Poster, bridge: RecordingBridge) -> None:
-    bridge.fail_next = 1
+        post: Poster, conversations: RecordingConversations) -> None:
+    conversations.fail_next = 1
     assert await post.event(thread_reply()) == 500
-    assert bridge.messages == []
+    assert conversations.messages == []
     assert await post.event(thread_reply(), retry=1) == 200
     assert await post.event(thread_reply(), retry=2) == 200
-    assert [m.ts for m in bridge.messages] == [REPLY] and bridge.attempts == 2
+    assert [m.ts for m in conversations.messages] == [REPLY] and conversations.attempts == 2
 
 
-async def test_distinct_events_are_not_deduped(post: Poster, bridge: RecordingBridge) -> None:
+async def test_distinct_events_are_not_deduped(post: Poster, conversations: RecordingConversations) -> None:
     assert await post.event(thread_reply(), "Ev1") == 200
     assert await post.event(thread_reply(ts="1700000002.000300"), "Ev2") == 200
-    assert len(bridge.messages) == 2
+    assert len(conversations.messages) == 2
 
 
 @pytest.mark.parametrize("event", [
@@ -193,12 +193,12 @@ async def test_distinct_events_are_not_deduped(post: Poster, bridge: RecordingBr
     thread_reply(subtype="channel_join", thread_ts=None),
 ], ids=["own-reply", "own-bot-message", "root", "join"])
 async def test_own_and_root_messages_do_not_reach_the_bridge(
-        post: Poster, bridge: RecordingBridge, event: dict[str, Any]) -> None:
+        post: Poster, conversations: RecordingConversations, event: dict[str, Any]) -> None:
     assert await post.event(event) == 200
-    assert bridge.received == 0 and bridge.attempts == 0
+    assert conversations.received == 0 and conversations.attempts == 0
 
 
-async def test_edits_and_deletions_reach_the_bridge(post: Poster, bridge: RecordingBridge) -> None:
+async def test_edits_and_deletions_reach_the_bridge(post: Poster, conversations: RecordingConversations) -> None:
     edited = thread_reply(text="fixed", edited={"user": "U1", "ts": "1700000003.0"})
     changed = {"type": "message", "subtype": "message_changed", "hidden": True,
                "channel": "C1", "ts": "1700000003.000400", "message": edited,
@@ -208,13 +208,13 @@ async def test_edits_and_deletions_reach_the_bridge(post: Poster, bridge: Record
                "previous_message": thread_reply()}
     assert await post.event(changed, "Ev2") == 200
     assert await post.event(deleted, "Ev3") == 200
-    assert bridge.edits == [("C1", REPLY, "fixed")]
-    assert bridge.deletes == [("C1", REPLY)]
+    assert conversations.edits == [("C1", REPLY, "fixed")]
+    assert conversations.deletes == [("C1", REPLY)]
 
 
 async def test_failure_is_logged_without_the_message_text(
-        post: Poster, bridge: RecordingBridge, caplog: pytest.LogCaptureFixture) -> None:
-    bridge.fail_next = 1
+        post: Poster, conversations: RecordingConversations, caplog: pytest.LogCaptureFixture) -> None:
+    conversations.fail_next = 1
     with caplog.at_level(logging.DEBUG):
         assert await post.event(thread_reply()) == 500
     failures = [r for r in caplog.records if r.name == "bot.slack" and r.exc_info]
@@ -226,31 +226,31 @@ async def test_failure_is_logged_without_the_message_text(
 
 
 async def test_bad_signature_is_401_and_nothing_runs(
-        post: Poster, bridge: RecordingBridge, slack: FakeSlackAPI) -> None:
+        post: Poster, conversations: RecordingConversations, slack: FakeSlackAPI) -> None:
     body = json.dumps(envelope(thread_reply())).encode()
     status, text = await post.raw(body, secret="not-the-secret")
     assert (status, json.loads(text)) == (401, {"error": "invalid request"})
-    assert bridge.attempts == 0 and slack.calls_to("auth.test") == []
+    assert conversations.attempts == 0 and slack.calls_to("auth.test") == []
 
 
 async def test_bad_signature_does_not_log_the_body_at_info(
-        slack: FakeSlackAPI, bridge: RecordingBridge, sqlite_storage: BaseStorage,
+        slack: FakeSlackAPI, conversations: RecordingConversations, sqlite_storage: BaseStorage,
         aiohttp_client: AiohttpClient, caplog: pytest.LogCaptureFixture) -> None:
     # bolt copies the root level onto its loggers when the app is built, as in production
     # where logging is configured first.
     with caplog.at_level(logging.INFO):
         web_app = web.Application()
-        add_slack_route(web_app, wired_app(slack, bridge, sqlite_storage), signing_secret=SECRET)
+        add_slack_route(web_app, wired_app(slack, conversations, sqlite_storage), signing_secret=SECRET)
         post = Poster(await aiohttp_client(web_app))
         status, _ = await post.raw(json.dumps(envelope(thread_reply())).encode(),
                                    secret="not-the-secret")
     assert status == 401 and TEXT not in caplog.text
 
 
-async def test_stale_timestamp_is_401(post: Poster, bridge: RecordingBridge) -> None:
+async def test_stale_timestamp_is_401(post: Poster, conversations: RecordingConversations) -> None:
     body = json.dumps(envelope(thread_reply())).encode()
     status, _ = await post.raw(body, timestamp=int(time.time()) - 6 * 60)
-    assert status == 401 and bridge.attempts == 0
+    assert status == 401 and conversations.attempts == 0
 
 
 @pytest.mark.parametrize("body, content_type", [
@@ -266,9 +266,9 @@ async def test_stale_timestamp_is_401(post: Poster, bridge: RecordingBridge) -> 
 ], ids=["brace", "payload-brace", "random-bytes", "empty", "array", "payload-array",
         "bad-ids", "empty-object", "stray-form"])
 async def test_malformed_signed_bodies_are_400(
-        post: Poster, bridge: RecordingBridge, body: bytes, content_type: str) -> None:
+        post: Poster, conversations: RecordingConversations, body: bytes, content_type: str) -> None:
     status, _ = await post.raw(body, content_type=content_type)
-    assert status == 400 and bridge.attempts == 0
+    assert status == 400 and conversations.attempts == 0
 
 
 @pytest.mark.parametrize("headers", [
@@ -315,50 +315,50 @@ def stamp(offset: int) -> bytes:
     None, -5 * 60 - 30, 5 * 60 + 30, b"", b"soon", "١٧٠٠٠٠٠٠٠٠".encode(),
 ], ids=["missing", "stale", "future", "empty", "word", "arabic-digits"])
 async def test_a_bad_timestamp_is_401_before_the_body_is_read(
-        http: Client, bridge: RecordingBridge, timestamp: bytes | int | None) -> None:
+        http: Client, conversations: RecordingConversations, timestamp: bytes | int | None) -> None:
     # an offset from now is made into a timestamp here, not when the tests are collected
     sent = stamp(timestamp) if isinstance(timestamp, int) else timestamp
     request = await unfinished_request(http, plausible_headers(
         **{"X-Slack-Request-Timestamp": sent}))
     assert await status_of(request) == 401
-    assert bridge.attempts == 0
+    assert conversations.attempts == 0
 
 
 @pytest.mark.parametrize("signature", [
     None, b"", b"v0=abc", b"v1=" + b"0" * 64, b"v0=" + b"g" * 64, b"v0=" + b"0" * 65,
 ], ids=["missing", "empty", "short", "other-version", "not-hex", "long"])
 async def test_a_malformed_signature_is_401_before_the_body_is_read(
-        http: Client, bridge: RecordingBridge, signature: bytes | None) -> None:
+        http: Client, conversations: RecordingConversations, signature: bytes | None) -> None:
     request = await unfinished_request(http, plausible_headers(
         **{"X-Slack-Signature": signature}))
     assert await status_of(request) == 401
-    assert bridge.attempts == 0
+    assert conversations.attempts == 0
 
 
-async def limited_app(slack: FakeSlackAPI, bridge: RecordingBridge, storage: BaseStorage,
+async def limited_app(slack: FakeSlackAPI, conversations: RecordingConversations, storage: BaseStorage,
                       aiohttp_client: AiohttpClient, admission: Admission) -> Client:
     web_app = web.Application()
     web_app[ADMISSION] = admission
-    add_slack_route(web_app, wired_app(slack, bridge, storage), signing_secret=SECRET)
+    add_slack_route(web_app, wired_app(slack, conversations, storage), signing_secret=SECRET)
     return await aiohttp_client(web_app)
 
 
 async def test_a_body_slower_than_the_bound_is_408_and_holds_no_slot(
-        slack: FakeSlackAPI, bridge: RecordingBridge, sqlite_storage: BaseStorage,
+        slack: FakeSlackAPI, conversations: RecordingConversations, sqlite_storage: BaseStorage,
         aiohttp_client: AiohttpClient) -> None:
-    http = await limited_app(slack, bridge, sqlite_storage, aiohttp_client,
+    http = await limited_app(slack, conversations, sqlite_storage, aiohttp_client,
                              Admission(limit=1, body_seconds=0.2))
     slow = [await unfinished_request(http, plausible_headers()) for _ in range(3)]
     assert await asyncio.gather(*(status_of(request) for request in slow)) == [408] * 3
     async with asyncio.timeout(PROMPT):
         assert await Poster(http).event(thread_reply()) == 200
-    assert [m.ts for m in bridge.messages] == [REPLY]
+    assert [m.ts for m in conversations.messages] == [REPLY]
 
 
 async def test_bodies_still_arriving_hold_no_slot(
-        slack: FakeSlackAPI, bridge: RecordingBridge, sqlite_storage: BaseStorage,
+        slack: FakeSlackAPI, conversations: RecordingConversations, sqlite_storage: BaseStorage,
         aiohttp_client: AiohttpClient) -> None:
-    http = await limited_app(slack, bridge, sqlite_storage, aiohttp_client,
+    http = await limited_app(slack, conversations, sqlite_storage, aiohttp_client,
                              Admission(limit=1, body_seconds=60))
     slow = [await unfinished_request(http, plausible_headers()) for _ in range(3)]
     try:
@@ -366,20 +366,20 @@ async def test_bodies_still_arriving_hold_no_slot(
             assert await Poster(http).event(thread_reply()) == 200
     finally:
         await asyncio.gather(*(request.close() for request in slow))
-    assert [m.ts for m in bridge.messages] == [REPLY]
+    assert [m.ts for m in conversations.messages] == [REPLY]
 
 
 async def test_a_signed_event_waits_for_a_free_slot(
-        slack: FakeSlackAPI, bridge: RecordingBridge, sqlite_storage: BaseStorage,
+        slack: FakeSlackAPI, conversations: RecordingConversations, sqlite_storage: BaseStorage,
         aiohttp_client: AiohttpClient) -> None:
     admission = Admission(limit=1)
-    post = Poster(await limited_app(slack, bridge, sqlite_storage, aiohttp_client, admission))
+    post = Poster(await limited_app(slack, conversations, sqlite_storage, aiohttp_client, admission))
     async with admission.slot():  # the one slot is busy with another event
         event = asyncio.create_task(post.event(thread_reply()))
         done, _ = await asyncio.wait({event}, timeout=0.3)
-        assert not done and bridge.attempts == 0
+        assert not done and conversations.attempts == 0
     assert await asyncio.wait_for(event, PROMPT) == 200
-    assert [m.ts for m in bridge.messages] == [REPLY]
+    assert [m.ts for m in conversations.messages] == [REPLY]
 
 
 # -- what Slack sends besides messages ----------------------------------------------------------
@@ -392,11 +392,11 @@ async def test_url_verification_challenge(post: Poster, slack: FakeSlackAPI) -> 
     assert status == 200 and json.loads(text) == {"challenge": body["challenge"]}
 
 
-async def test_unknown_event_is_acked(post: Poster, bridge: RecordingBridge) -> None:
+async def test_unknown_event_is_acked(post: Poster, conversations: RecordingConversations) -> None:
     event = {"type": "reaction_added", "user": "U1", "reaction": "eyes",
              "item": {"type": "message", "channel": "C1", "ts": REPLY}, "event_ts": REPLY}
     assert await post.event(event) == 200
-    assert bridge.received == 0
+    assert conversations.received == 0
 
 
 async def test_rate_limit_notice_is_acked_and_logged(
@@ -469,8 +469,8 @@ async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
 
 
 async def test_socket_mode_reply_reaches_the_bridge_and_is_acked(
-        slack: FakeSlackAPI, bridge: RecordingBridge, sqlite_storage: BaseStorage) -> None:
-    app = wired_app(slack, bridge, sqlite_storage, socket_mode=True)
+        slack: FakeSlackAPI, conversations: RecordingConversations, sqlite_storage: BaseStorage) -> None:
+    app = wired_app(slack, conversations, sqlite_storage, socket_mode=True)
     runner = SocketModeRunner(app, app_token="xapp-1-test")
     await runner.start()
     try:
@@ -480,32 +480,32 @@ async def test_socket_mode_reply_reaches_the_bridge_and_is_acked(
         await slack.wait_for_ack(again)
     finally:
         await runner.stop()
-    assert [m.ts for m in bridge.messages] == [REPLY] and bridge.attempts == 1
+    assert [m.ts for m in conversations.messages] == [REPLY] and conversations.attempts == 1
     assert len(slack.calls_to("apps.connections.open")) == 1
 
 
 async def test_socket_mode_failure_is_not_acked(
-        slack: FakeSlackAPI, bridge: RecordingBridge, sqlite_storage: BaseStorage) -> None:
-    app = wired_app(slack, bridge, sqlite_storage, socket_mode=True)
+        slack: FakeSlackAPI, conversations: RecordingConversations, sqlite_storage: BaseStorage) -> None:
+    app = wired_app(slack, conversations, sqlite_storage, socket_mode=True)
     runner = SocketModeRunner(app, app_token="xapp-1-test")
-    bridge.fail_next = 1
+    conversations.fail_next = 1
     await runner.start()
     try:
         failed = await slack.socket_send("events_api", envelope(thread_reply()))
-        await until(lambda: bridge.attempts == 1)
+        await until(lambda: conversations.attempts == 1)
         retried = await slack.socket_send("events_api", envelope(thread_reply()),
                                           retry_attempt=1)
         await slack.wait_for_ack(retried)
     finally:
         await runner.stop()
     assert failed not in slack.socket.acks
-    assert [m.ts for m in bridge.messages] == [REPLY] and bridge.attempts == 2
+    assert [m.ts for m in conversations.messages] == [REPLY] and conversations.attempts == 2
 
 
 async def test_socket_mode_start_gives_up_on_a_rejected_app_token(
-        slack: FakeSlackAPI, bridge: RecordingBridge, sqlite_storage: BaseStorage) -> None:
+        slack: FakeSlackAPI, conversations: RecordingConversations, sqlite_storage: BaseStorage) -> None:
     slack.valid_tokens = {"xoxb-test"}
-    app = wired_app(slack, bridge, sqlite_storage, socket_mode=True)
+    app = wired_app(slack, conversations, sqlite_storage, socket_mode=True)
     runner = SocketModeRunner(app, app_token="xapp-1-revoked", connect_timeout=0.5)
     with pytest.raises(BridgeError, match="did not connect within 0.5s"):
         await runner.start()

@@ -23,7 +23,7 @@ from tests.support.raw_http import RawRequest
 CHAT = 2002
 
 
-class RecordingBridge:
+class RecordingConversations:
     def __init__(self) -> None:
         self.events: list[tuple[str, InboundMessage]] = []
 
@@ -51,14 +51,14 @@ async def bot(fake: FakeTelegramAPI) -> AsyncIterator[Bot]:
 
 
 @pytest.fixture
-def bridge() -> RecordingBridge:
-    return RecordingBridge()
+def conversations() -> RecordingConversations:
+    return RecordingConversations()
 
 
 @pytest.fixture
-def dp(bot: Bot, bridge: RecordingBridge) -> Dispatcher:
-    events: CustomerEvents = bridge  # the recorder satisfies the protocol the handlers use
-    dispatcher = Dispatcher(bridge=events, telegram=TelegramChannel(bot))
+def dp(bot: Bot, conversations: RecordingConversations) -> Dispatcher:
+    events: CustomerEvents = conversations  # the recorder satisfies the protocol the handlers use
+    dispatcher = Dispatcher(conversations=events, telegram=TelegramChannel(bot))
     dispatcher.include_router(setup_telegram_routers())
     return dispatcher
 
@@ -68,10 +68,10 @@ async def feed(dp: Dispatcher, bot: Bot, update: dict[str, Any]) -> Any:
 
 
 @pytest.mark.parametrize("payload", [None, "promo42"])
-async def test_start_goes_to_on_start(dp: Dispatcher, bot: Bot, bridge: RecordingBridge,
+async def test_start_goes_to_on_start(dp: Dispatcher, bot: Bot, conversations: RecordingConversations,
                                       fake: FakeTelegramAPI, payload: str | None) -> None:
     await feed(dp, bot, tg.start_command(CHAT, payload, message_id=3))
-    [(event, inbound)] = bridge.events
+    [(event, inbound)] = conversations.events
     assert event == "start"
     assert inbound.text == (f"/start {payload}" if payload else "/start")
     assert inbound.event_key == f"telegram:{CHAT}:3"
@@ -79,34 +79,34 @@ async def test_start_goes_to_on_start(dp: Dispatcher, bot: Bot, bridge: Recordin
 
 
 async def test_text_goes_to_on_customer_message(dp: Dispatcher, bot: Bot,
-                                                bridge: RecordingBridge) -> None:
+                                                conversations: RecordingConversations) -> None:
     await feed(dp, bot, tg.text_message(CHAT, "Where is my order?", first_name="Ann"))
-    [(event, inbound)] = bridge.events
+    [(event, inbound)] = conversations.events
     assert (event, inbound.text, inbound.customer.name) == ("message", "Where is my order?",
                                                             "Ann")
 
 
 async def test_other_commands_are_ordinary_messages(dp: Dispatcher, bot: Bot,
-                                                    bridge: RecordingBridge) -> None:
+                                                    conversations: RecordingConversations) -> None:
     await feed(dp, bot, tg.text_message(CHAT, "/help"))
-    assert [event for event, _ in bridge.events] == ["message"]
+    assert [event for event, _ in conversations.events] == ["message"]
 
 
 async def test_photo_goes_to_on_customer_message(dp: Dispatcher, bot: Bot,
-                                                 bridge: RecordingBridge) -> None:
+                                                 conversations: RecordingConversations) -> None:
     await feed(dp, bot, tg.photo_message(CHAT, caption="broken", file_id="PH1", message_id=8))
-    [(event, inbound)] = bridge.events
+    [(event, inbound)] = conversations.events
     assert (event, inbound.text) == ("message", "broken")
     [attachment] = inbound.attachments
     assert (attachment.kind, attachment.ref, attachment.name) == ("photo", "PH1", "photo_8.jpg")
 
 
 async def test_edit_goes_to_on_customer_edit(dp: Dispatcher, bot: Bot,
-                                             bridge: RecordingBridge) -> None:
+                                             conversations: RecordingConversations) -> None:
     update = tg.edited_text_message(CHAT, "typo fixed", message_id=4, date=1_700_000_000,
                                     edit_date=1_700_000_030)
     await feed(dp, bot, update)
-    [(event, inbound)] = bridge.events
+    [(event, inbound)] = conversations.events
     assert (event, inbound.text) == ("edit", "typo fixed")
     assert inbound.event_key == f"telegram:{CHAT}:4:edit:1700000030"
 
@@ -124,19 +124,19 @@ def _in_group(update: dict[str, Any], key: str) -> dict[str, Any]:
                                       "chat": {"id": -100888, "type": "channel", "title": "C"}}},
 ])
 async def test_non_private_updates_reach_nothing(dp: Dispatcher, bot: Bot,
-                                                 bridge: RecordingBridge,
+                                                 conversations: RecordingConversations,
                                                  update: dict[str, Any]) -> None:
     assert await feed(dp, bot, update) is UNHANDLED
-    assert bridge.events == []
+    assert conversations.events == []
 
 
 async def test_unsupported_content_still_reaches_operators(dp: Dispatcher, bot: Bot,
-                                                           bridge: RecordingBridge) -> None:
+                                                           conversations: RecordingConversations) -> None:
     update = tg.text_message(CHAT, "")
     del update["message"]["text"]
     update["message"]["dice"] = {"emoji": "🎲", "value": 6}
     await feed(dp, bot, update)
-    [(event, inbound)] = bridge.events
+    [(event, inbound)] = conversations.events
     assert event == "message"
     assert [(a.kind, dict(a.details)) for a in inbound.attachments] == [
         ("unsupported", {"type": "dice"})]
@@ -182,17 +182,17 @@ async def unfinished_update(client: Client, secret: bytes | None) -> int:
 @pytest.mark.parametrize("secret", [None, b"guess", b"webhook-secre\xff"],
                          ids=["missing", "wrong", "non-ascii"])
 async def test_a_wrong_secret_is_401_before_the_body_is_read(
-        webhook: Client, bridge: RecordingBridge, secret: bytes | None) -> None:
+        webhook: Client, conversations: RecordingConversations, secret: bytes | None) -> None:
     assert await unfinished_update(webhook, secret) == 401
-    assert bridge.events == []
+    assert conversations.events == []
 
 
 async def test_a_body_slower_than_the_bound_is_408_and_holds_no_slot(
-        webhook: Client, bridge: RecordingBridge) -> None:
+        webhook: Client, conversations: RecordingConversations) -> None:
     slow = [unfinished_update(webhook, SECRET.encode()) for _ in range(3)]
     assert await asyncio.gather(*slow) == [408] * 3
     async with asyncio.timeout(PROMPT):
         response = await webhook.post("/telegram/webhook", json=tg.text_message(CHAT, "hi"),
                                       headers={SECRET_HEADER: SECRET})
     assert response.status == 200
-    assert [(kind, inbound.text) for kind, inbound in bridge.events] == [("message", "hi")]
+    assert [(kind, inbound.text) for kind, inbound in conversations.events] == [("message", "hi")]

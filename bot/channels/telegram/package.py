@@ -57,7 +57,7 @@ class TelegramPackage:
 
         bot = build_bot(account.token, account.api_base)
         channel = TelegramChannel(bot, inbox=inbox.name)
-        dispatcher = Dispatcher(bridge=services.events, telegram=channel)
+        dispatcher = Dispatcher(conversations=services.events, telegram=channel)
         dispatcher.include_router(setup_telegram_routers())
         runner = TelegramRunner(bot=bot, dispatcher=dispatcher, settings=account,
                                 clock=services.clock, inbox=inbox.name)

@@ -1,7 +1,8 @@
 """The desk: conversation actions and leads, reachable from buttons, modals and !commands.
 
-Buttons and modals call :class:`Desk` through the ``DeskActions`` protocol; the same
-actions are installed as ``!`` commands on the bridge. Refusals reach the user privately.
+Buttons and modals call :class:`DeskActions` through the ``CardActions`` protocol; the same
+actions are installed as ``!`` commands on ``ConversationEvents``. Refusals reach the user
+privately.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from bot import loggers
 from bot.actions import ConversationActions, Outcome
-from bot.bridge import Bridge, CommandContext
+from bot.conversation_events import ConversationEvents, CommandContext
 from bot.formatting import slack_to_plain_text
 from bot.leads import LeadOutcome, LeadService, parse_lead_args
 from bot.models import CardRef, Conversation, LeadForm, LeadRequest, Message
@@ -18,24 +19,24 @@ from bot.rendering import Renderer
 from storage.base import BaseStorage
 
 
-class Desk:
-    def __init__(self, *, storage: BaseStorage, bridge: Bridge, actions: ConversationActions,
-                 leads: LeadService, renderer: Renderer) -> None:
-        self.storage, self.bridge, self.actions = storage, bridge, actions
+class DeskActions:
+    def __init__(self, *, storage: BaseStorage, conversations: ConversationEvents,
+                 actions: ConversationActions, leads: LeadService, renderer: Renderer) -> None:
+        self.storage, self.conversations, self.actions = storage, conversations, actions
         self.leads, self.renderer = leads, renderer
 
     def install(self) -> None:
-        """Add the desk's ``!`` commands and message hooks to the bridge."""
+        """Add the desk's ``!`` commands and message hooks to the conversation events."""
         commands: dict[str, Callable[[CommandContext], Awaitable[None]]] = {
             "accept": self._cmd_accept, "decline": self._cmd_decline,
             "reopen": self._cmd_reopen, "close": self._cmd_close, "lead": self._cmd_lead}
-        self.bridge.commands.update(commands)
-        self.bridge.command_help.extend(
+        self.conversations.commands.update(commands)
+        self.conversations.command_help.extend(
             self.renderer.render("slack/desk_command_help.mrkdwn").splitlines())
-        self.bridge.reply_hooks.append(self._on_reply)
-        self.bridge.message_hooks.append(self._on_message)
+        self.conversations.reply_hooks.append(self._on_reply)
+        self.conversations.message_hooks.append(self._on_message)
 
-    # -- DeskActions (buttons and modals) ------------------------------------------------
+    # -- CardActions (buttons and modals) ------------------------------------------------
     async def accept(self, card: CardRef, user: str) -> None:
         if conv := await self._card_conversation(card, user):
             await self._tell(conv, user, await self.actions.accept(conv, user))
@@ -54,7 +55,7 @@ class Desk:
             return None
         form = await self.leads.form(conv, user)
         if isinstance(form, str):
-            await self.bridge.whisper_user(user, form, conv.thread_ts,
+            await self.conversations.whisper_user(user, form, conv.thread_ts,
                                            channel=conv.slack_channel)
             return None
         return form
@@ -87,7 +88,7 @@ class Desk:
         conv, user = ctx.conversation, ctx.message.user
         request = parse_lead_args(ctx.args)
         if isinstance(request, str):
-            await self.bridge.whisper_user(user, request, conv.thread_ts,
+            await self.conversations.whisper_user(user, request, conv.thread_ts,
                                            channel=conv.slack_channel)
             return
         updating = conv.lead_id is not None and ctx.args.strip() != ""
@@ -115,16 +116,16 @@ class Desk:
                               card.card_ts or "-")
         if conv is not None:
             text = self.renderer.render("slack/foreign_card.mrkdwn")
-            await self.bridge.whisper_user(user, text, "", channel=card.slack_channel)
+            await self.conversations.whisper_user(user, text, "", channel=card.slack_channel)
         return None
 
     async def _tell(self, conv: Conversation, user: str, outcome: Outcome) -> None:
         if outcome.refusal:
-            await self.bridge.whisper_user(user, outcome.refusal, conv.thread_ts,
+            await self.conversations.whisper_user(user, outcome.refusal, conv.thread_ts,
                                            channel=conv.slack_channel)
 
     async def _lead_outcome(self, conv: Conversation, user: str, outcome: LeadOutcome) -> None:
         # a refusal, or "already has Lead #N" / "nothing changed"; successes show in the thread
         if text := outcome.refusal or outcome.message:
-            await self.bridge.whisper_user(user, text, conv.thread_ts,
+            await self.conversations.whisper_user(user, text, conv.thread_ts,
                                            channel=conv.slack_channel)

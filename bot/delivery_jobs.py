@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import TypeVar
 
 from bot import jobs
@@ -20,12 +20,11 @@ from bot.models import (
     Customer,
     Delivery,
     Job,
-    Limit,
     Message,
     OutboundFile,
     Status,
 )
-from bot.outbox import Finish, Outbox
+from bot.outbox import Finish, Handler
 from bot.preferences import preference
 from bot.rendering import Renderer
 from bot.rich_text import rich_text_user_ids
@@ -59,46 +58,26 @@ def _stored(found: T | None) -> T:
     return found
 
 
-@dataclass(frozen=True)
-class Rates:
-    """Per-destination send rates (tokens per second, burst)."""
-
-    slack_per_channel: tuple[float, float] = (1.0, 4.0)
-    per_customer_chat: tuple[float, float] = (1.0, 3.0)
-
-
-class Relay:
+class DeliveryJobs:
     def __init__(self, *, storage: BaseStorage, renderer: Renderer,
                  workspace: SlackWorkspace | None, channels: dict[ChannelKey, Channel],
-                 cards: CardBuilder, inboxes: InboxDirectory, rates: Rates = Rates()) -> None:
+                 cards: CardBuilder, inboxes: InboxDirectory) -> None:
         """:param inboxes: where each conversation's thread goes (its inbox's channel)"""
         self.storage, self.renderer = storage, renderer
-        self.workspace, self.channels, self.rates = workspace, channels, rates
+        self.workspace, self.channels = workspace, channels
         self.cards, self.inboxes = cards, inboxes
 
-    def register(self, outbox: Outbox) -> None:
+    def handlers(self) -> Mapping[str, Handler]:
+        """The jobs this runs: Slack's with a workspace, the customers' with a channel."""
+        served: dict[str, Handler] = {}
         if self.workspace is not None:
-            slack_limit = self._slack_limit()
-            outbox.route(jobs.RELAY_IN, self.relay_in, limit=slack_limit)
-            outbox.route(jobs.MIRROR_EDIT, self.mirror_edit)
-            outbox.route(jobs.NOTICE, self.notice, limit=slack_limit)
-            outbox.route(jobs.WHISPER, self.whisper)
-            outbox.route(jobs.REACT, self.react)
-            outbox.route(jobs.REFRESH_CARD, self.refresh_card)
+            served |= {jobs.RELAY_IN: self.relay_in, jobs.MIRROR_EDIT: self.mirror_edit,
+                       jobs.NOTICE: self.notice, jobs.WHISPER: self.whisper,
+                       jobs.REACT: self.react, jobs.REFRESH_CARD: self.refresh_card}
         if self.channels:
-            for kind, handler in ((jobs.SEND, self.send), (jobs.EDIT, self.edit),
-                                  (jobs.DELETE, self.delete), (jobs.SEND_TEXT, self.send_text)):
-                outbox.route(kind, handler, limit=self._customer_limit())
-
-    def _slack_limit(self) -> Limit:
-        rate, burst = self.rates.slack_per_channel
-        # a Slack job's ordering key names its inbox, and each inbox its own channel
-        return Limit("slack:", rate, burst, per_scope=True)
-
-    def _customer_limit(self) -> Limit:
-        rate, burst = self.rates.per_customer_chat
-        # ordering keys name the conversation; a per-chat bucket is what channels count
-        return Limit("chat:", rate, burst, per_ordering_key=True)
+            served |= {jobs.SEND: self.send, jobs.EDIT: self.edit, jobs.DELETE: self.delete,
+                       jobs.SEND_TEXT: self.send_text}
+        return served
 
     @property
     def slack(self) -> SlackWorkspace:
@@ -185,7 +164,7 @@ class Relay:
     async def mirror_edit(self, job: Job) -> None:
         msg, conv = await self._load(job)
         if not msg.slack_ts or msg.slack_ts.startswith("file:"):
-            return  # not posted yet (the relay will post the new text) or a file post
+            return  # not posted yet (the relay_in job will post the new text) or a file post
         text = self.renderer.render(
             "slack/customer_message.mrkdwn", text=msg.text, notes=[], edited=True,
             attachments=[a for a in msg.attachments if a.kind not in FILE_KINDS])

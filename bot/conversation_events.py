@@ -1,4 +1,4 @@
-"""Use-cases of the relay: what happens when a customer or an operator does something.
+"""Use-cases of the bot: what happens when a customer or an operator does something.
 
 It sees only the store, the outbox and rendered text; frameworks stay in handlers/.
 """
@@ -60,7 +60,7 @@ def classify(text: str) -> str:
     return "reply"
 
 
-class Bridge:
+class ConversationEvents:
     def __init__(self, *, storage: BaseStorage, outbox: Outbox, renderer: Renderer,
                  clock: Clock, metrics: Metrics, access: Access = Access()) -> None:
         self.storage, self.outbox, self.renderer = storage, outbox, renderer
