@@ -66,8 +66,8 @@ class StripeBilling(BaseBillingProvider):
             return []
         try:
             found = await self._search(" OR ".join(clauses))
-        except PermanentError:
-            if not email or phone:
+        except PermanentError as exc:
+            if exc.code != "http_400" or not email or phone:
                 raise
             # Search is not offered everywhere (India); the list filter is exact-match.
             found = await self._list("/v1/customers", [("email", email)])
