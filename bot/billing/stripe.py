@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
@@ -74,7 +75,7 @@ class StripeBilling(BaseBillingProvider):
         return [v.customer_ref(c) for c in found if not c.get("deleted")]
 
     async def context(self, customer: CustomerRef) -> BillingContext:
-        obj = await self._get(f"/v1/customers/{customer.id}")
+        obj = await self._get(f"/v1/customers/{quote(customer.id, safe='')}")
         if obj.get("deleted"):
             raise PermanentError("the customer no longer exists in Stripe", code="not_found")
         subs = await self._list("/v1/subscriptions",

@@ -11,6 +11,7 @@ subscriptions, invoices, unused credits and outstanding balance.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
@@ -76,7 +77,8 @@ class ZohoBilling(BaseBillingProvider):
                 if str(c.get("email") or "").strip().lower() == wanted]
 
     async def context(self, customer: CustomerRef) -> BillingContext:
-        obj = (await self._get(f"/customers/{customer.id}")).get("customer") or {}
+        path = f"/customers/{quote(customer.id, safe='')}"
+        obj = (await self._get(path)).get("customer") or {}
         currency = v.currency_of(obj, "")
         by_customer = [("customer_id", customer.id)]
         subs = await self._list("/subscriptions", "subscriptions",

@@ -85,6 +85,13 @@ async def test_find_by_email_none_one_several(case: Case) -> None:
     assert sorted(c.id for c in found) == sorted([first, second])
 
 
+async def test_an_email_with_a_quote_is_matched_exactly(case: Case) -> None:
+    wanted = case.story.customer(email="o'brien+x@example.com")
+    case.story.customer(email="obrien+x@example.com")
+    assert [c.id for c in await case.provider.find(email="o'brien+x@example.com")] == [wanted]
+    assert case.fake.faults == []  # Stripe: the search query was well formed
+
+
 async def test_context_reads_every_page_in_minor_units(case: Case) -> None:
     customer_id = case.story.seed()
     ctx = await case.provider.context(CustomerRef(case.name, customer_id))
@@ -164,7 +171,7 @@ async def test_server_error_and_network_are_retryable(case: Case) -> None:
 
 async def test_unknown_customer_is_permanent_with_the_providers_message(case: Case) -> None:
     with pytest.raises(PermanentError) as caught:
-        await case.provider.context(CustomerRef(case.name, "404404"))
+        await case.provider.context(CustomerRef(case.name, "404/../404"))
     assert ("No such customer" in caught.value.reason
             or "valid reference for the customer" in caught.value.reason)
 
