@@ -6,30 +6,26 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import date
 
 import aiohttp
 import pytest
 
-from bot.billing.base import Address, BaseBillingProvider, CustomerRef, Money
-from bot.billing.stripe import StripeBilling
-from bot.billing.zoho import ZohoBilling
-from bot.billing.zoho_auth import ZohoToken
+from bot.billing.base import Address, CustomerRef, Money
 from bot.errors import PermanentError, RetryableError
 from tests.fakes.base import FakeServer
 from tests.fakes.stripe_api import FakeStripeAPI
 from tests.fakes.zoho_billing_api import FakeZohoBillingAPI
-from tests.support.billing import ADDRESS, EMAIL, NAME, StripeStory, ZohoStory
+from tests.support.billing import (
+    ADDRESS,
+    EMAIL,
+    NAME,
+    Case,
+    stripe_case,
+    ts,
+    zoho_case,
+)
 from tests.support.clock import FakeClock
-
-
-@dataclass
-class Case:
-    name: str
-    provider: BaseBillingProvider
-    fake: FakeServer
-    story: StripeStory | ZohoStory
 
 
 @pytest.fixture
@@ -41,22 +37,6 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
-
-
-def stripe_case(fake: FakeStripeAPI, http: aiohttp.ClientSession, clock: FakeClock,
-                key: str = "sk_test_fake") -> Case:
-    provider = StripeBilling(http=http, secret_key=key, clock=clock, api_base=fake.url)
-    return Case("stripe", provider, fake, StripeStory(fake))
-
-
-def zoho_case(fake: FakeZohoBillingAPI, http: aiohttp.ClientSession, clock: FakeClock,
-              refresh_token: str = "1000.refresh") -> Case:
-    token = ZohoToken(http=http, clock=clock, client_id=fake.client_id,
-                      client_secret=fake.client_secret, refresh_token=refresh_token,
-                      accounts_url=fake.url)
-    provider = ZohoBilling(http=http, token=token, organization_id=fake.organization_id,
-                           clock=clock, api_base=fake.url)
-    return Case("zoho_billing", provider, fake, ZohoStory(fake))
 
 
 @pytest.fixture(params=["stripe", "zoho_billing"])
@@ -295,3 +275,17 @@ async def test_stripe_pins_its_api_version(stripe: Case) -> None:
     await stripe.provider.find(email=EMAIL)
     assert {c["version"] for c in stripe.fake.calls_to("customers.search")} == {
         "2025-03-31.basil"}
+
+
+async def test_stripe_subscription_ending_at_period_end_does_not_renew(stripe: Case) -> None:
+    assert isinstance(stripe.fake, FakeStripeAPI)
+    customer = stripe.story.customer()
+    product = stripe.fake.add_product("Pro")
+    stripe.fake.add_subscription(customer, product=product, unit_amount=1999,
+                                 start_date=ts("2026-01-01"),
+                                 current_period_end=ts("2026-12-01"),
+                                 cancel_at_period_end=True, canceled_at=ts("2026-10-15"))
+    ctx = await stripe.provider.context(CustomerRef("stripe", customer))
+    assert [(s.status, s.renews_on) for s in ctx.subscriptions] == [("active", None)]
+    assert [e.text for e in ctx.activity] == ["Subscription Pro canceled",
+                                              "Subscription Pro started"]

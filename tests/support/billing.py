@@ -10,10 +10,18 @@ paid, Team's 49.00 overdue since 2026-10-20, a 10.00 one due 2026-11-20).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
+import aiohttp
+
+from bot.billing.base import BaseBillingProvider
+from bot.billing.stripe import StripeBilling
+from bot.billing.zoho import ZohoBilling
+from bot.billing.zoho_auth import ZohoToken
+from tests.fakes.base import FakeServer
 from tests.fakes.stripe_api import FakeStripeAPI
 from tests.fakes.zoho_billing_api import FakeZohoBillingAPI
+from tests.support.clock import FakeClock
 
 EMAIL = "ann@example.com"
 NAME = "Ann Lee"
@@ -101,4 +109,25 @@ class ZohoStory:
         return cus
 
 
-TODAY = date(2026, 11, 2)
+@dataclass
+class Case:
+    name: str
+    provider: BaseBillingProvider
+    fake: FakeServer
+    story: StripeStory | ZohoStory
+
+
+def stripe_case(fake: FakeStripeAPI, http: aiohttp.ClientSession, clock: FakeClock,
+                key: str = "sk_test_fake") -> Case:
+    provider = StripeBilling(http=http, secret_key=key, clock=clock, api_base=fake.url)
+    return Case("stripe", provider, fake, StripeStory(fake))
+
+
+def zoho_case(fake: FakeZohoBillingAPI, http: aiohttp.ClientSession, clock: FakeClock,
+              refresh_token: str = "1000.refresh") -> Case:
+    token = ZohoToken(http=http, clock=clock, client_id=fake.client_id,
+                      client_secret=fake.client_secret, refresh_token=refresh_token,
+                      accounts_url=fake.url)
+    provider = ZohoBilling(http=http, token=token, organization_id=fake.organization_id,
+                           clock=clock, api_base=fake.url)
+    return Case("zoho_billing", provider, fake, ZohoStory(fake))
