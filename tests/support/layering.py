@@ -97,7 +97,7 @@ def channel_package(rel: str, root: Path) -> str | None:
     return None
 
 
-# the interface, its settings reader and the pure helpers the core may use
+# the interface, its settings reader and the pure functions the core may use
 BILLING_NEUTRAL = ("base", "settings", "currency", "activity")
 
 
