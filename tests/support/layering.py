@@ -97,11 +97,16 @@ def channel_package(rel: str, root: Path) -> str | None:
     return None
 
 
+# the interface, its settings reader and the pure functions the core may use
+BILLING_NEUTRAL = ("base", "settings", "currency", "activity")
+
+
 def is_core(rel: str, root: Path) -> bool:
     """Everything in ``bot/`` except the composition root, the web server and the
-    adapters (Slack, CRM vendors, channel packages)."""
+    adapters (Slack, CRM vendors, billing providers, channel packages)."""
     edge = (rel in COMPOSITION_ROOT or rel in WEB_SERVER or rel.startswith("bot/slack/")
             or (rel.startswith("bot/crm/") and rel != "bot/crm/base.py")
+            or (rel.startswith("bot/billing/") and rel != "bot/billing/base.py")
             or channel_package(rel, root) is not None)
     return rel.startswith("bot/") and not edge
 
@@ -116,6 +121,8 @@ def adapter(name: str, root: Path) -> str | None:
             return "store"
     if parts[:2] == ["bot", "crm"] and len(parts) > 2 and parts[2] != "base":
         return "CRM"
+    if parts[:2] == ["bot", "billing"] and len(parts) > 2 and parts[2] not in BILLING_NEUTRAL:
+        return "billing provider"
     if parts[:2] == ["bot", "channels"] and len(parts) > 2:
         if (root / "bot/channels" / parts[2]).is_dir():
             return None if parts[3:4] == ["settings"] else f"channel {parts[2]}"
@@ -132,6 +139,6 @@ def may_import(rel: str, kind: str) -> bool:
         return (rel.startswith(f"bot/channels/{name}/") or rel == "bot/channels/__init__.py"
                 or re.fullmatch(rf"handlers/{name}(_\w+)?\.py", rel) is not None)
     homes = {"store": ("storage/",), "store URL parser": ("storage/", *SETTINGS_READERS),
-             "CRM": ("bot/crm/",), "registry of channels": ("bot/channels/", *SETTINGS_READERS),
+             "CRM": ("bot/crm/",), "billing provider": ("bot/billing/",), "registry of channels": ("bot/channels/", *SETTINGS_READERS),
              "Slack app builder": ("bot/slack/",)}
     return any(rel.startswith(home) for home in homes[kind])

@@ -140,3 +140,5 @@ SAMPLE_CONTEXT.update({
     "overrides": [{"name": "acme", "label": "ACME <Garden>", "settings": ["pause"]},
                   {"name": "zen", "label": "Zen", "settings": []}],
 })
+# billing activity lines (bot/billing/activity.py)
+SAMPLE_CONTEXT.update({"subject": "Pro <monthly>"})
