@@ -43,6 +43,7 @@ SETTINGS = "settings"
 DUE = "due"
 LEASE = "lease"
 LOG = "log"
+CACHE = "cache"  # short-lived values (billing context), expiring on their own
 
 
 def _lua_str(value: str) -> str:
