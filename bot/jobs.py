@@ -19,6 +19,7 @@ DELETE = "channel.delete"            # an operator's delete → the customer's c
 SEND_TEXT = "channel.send_text"      # a bot text (greeting, auto-reply) → the customer
 REFRESH_CARD = "slack.refresh_card"  # re-render a thread's root card from the stored state
 CRM_WEBHOOK = "crm.webhook"          # a lead event → the CRM webhook
+BILLING_LOOKUP = "billing.lookup"    # a customer's billing context from one provider
 
 # Telegram sends the items of an album as separate messages within a moment; the first
 # one's relay waits this long so the whole album goes out as one Slack post.
@@ -111,3 +112,10 @@ def for_message(kind: str, msg: Message, dedupe_key: str, *,
         return NewJob(kind, {"message_id": msg.id}, dedupe_key,
                       to_slack(msg.conversation_id, inbox))
     return NewJob(kind, {"message_id": msg.id}, dedupe_key, to_customer(msg.conversation_id))
+
+
+def billing_lookup(conv: Conversation, provider: str) -> NewJob:
+    """One provider's lookup for a conversation: one queued at a time (its retries back
+    off), in its own order, so a provider that is down holds up nothing else."""
+    return NewJob(BILLING_LOOKUP, {"conversation_id": conv.id, "provider": provider},
+                  f"billing:{conv.id}:{provider}", f"billing:conv:{conv.id}:{provider}")
