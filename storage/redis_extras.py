@@ -1,4 +1,5 @@
-"""The lifecycle index, leases, named logs and the keyed cache on Redis (a mixin of RedisStorage)."""
+"""The lifecycle index, leases, named logs and the keyed cache on Redis (a mixin of
+RedisStorage)."""
 
 from __future__ import annotations
 
