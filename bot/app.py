@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,7 @@ from aiohttp import web
 from bot import loggers
 from bot.access import Access
 from bot.actions import ConversationActions
+from bot.billing.base import BaseBillingProvider
 from bot.bridge import Bridge
 from bot.cards import CardBuilder
 from bot.channels import CHANNELS, capabilities_by_kind
@@ -119,7 +121,10 @@ async def build_app(
     clock: Clock | None = None,
     outbox_seed: int | None = None,
     poll_interval: float = 0.2,
+    billing: Sequence[BaseBillingProvider] = (),
 ) -> BotApp:
+    """:param billing: the billing providers whose customer context threads show (none:
+        no billing line, no Customer button)"""
     clock = clock or SystemClock()
     storage = storage or await create_storage(settings.storage_url,
                                               sqlite_create=settings.sqlite_create)
@@ -156,6 +161,7 @@ async def build_app(
                                                    settings.slack_post_burst))
     _wire_manager(bot_app)
     _wire_lifecycle(bot_app)
+    _wire_billing(bot_app, billing)
     _finish_slack(bot_app)  # after every feature that registers Slack listeners
     bot_app.relay.register(outbox)
     outbox.on_failure(FailureReporter(storage=storage, renderer=renderer, clock=clock,
@@ -181,6 +187,32 @@ def _wire_manager(bot_app: BotApp) -> None:
         from handlers.slack_commands import register_manager_command
 
         register_manager_command(bot_app.slack_app, manager=manager, command=command)
+
+
+def _wire_billing(bot_app: BotApp, providers: Sequence[BaseBillingProvider]) -> None:
+    """The customer's billing context in the thread, when a provider is configured."""
+    if not providers:
+        return
+    from bot.billing.card import BillingLines
+    from bot.billing.panel import CustomerPanel
+    from bot.billing.service import CustomerContext
+
+    storage, renderer, clock = bot_app.storage, bot_app.renderer, bot_app.clock
+    context = CustomerContext(storage=storage, outbox=bot_app.outbox, clock=clock,
+                              providers=providers)
+    context.register(bot_app.outbox)
+    bot_app.components.append(context)  # closes the providers' clients at shutdown
+    cards = bot_app.relay.cards
+    cards.line_sources.append(BillingLines(context=context, renderer=renderer, clock=clock))
+    cards.customer_button = renderer.render("slack/billing/card_button.txt").strip()
+    panel = CustomerPanel(storage=storage, context=context, bridge=bot_app.bridge,
+                          renderer=renderer, clock=clock, access=bot_app.bridge.access)
+    panel.install()
+    workspace = bot_app.relay.workspace
+    if bot_app.slack_app is not None and workspace is not None:
+        from handlers.slack_billing import register_billing_handlers
+
+        register_billing_handlers(bot_app.slack_app, panel=panel, workspace=workspace)
 
 
 def _wire_lifecycle(bot_app: BotApp) -> None:

@@ -67,6 +67,12 @@ class CustomerContext:
     def register(self, outbox: Outbox) -> None:
         outbox.route(jobs.BILLING_LOOKUP, self._run)
 
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        await self.close()
+
     async def close(self) -> None:
         for provider in self.providers.values():
             await provider.close()
