@@ -17,11 +17,11 @@ def provider_label(renderer: Renderer, provider: str) -> str:
 def card_line(renderer: Renderer, lookup: Lookup, clock: Clock) -> str:
     ctx = lookup.context
     summary = summarize(ctx, clock.now().date()) if ctx is not None else None
-    balance = format_money(ctx.balance) if ctx is not None and ctx.balance else ""
+    balance = format_money(ctx.balance) if ctx is not None and ctx.balance is not None else ""
     return renderer.render("slack/billing/card_line.mrkdwn", state=lookup.state,
                            provider=provider_label(renderer, lookup.provider),
                            summary=summary, balance=balance, choices=lookup.choices,
-                           error=lookup.error)
+                           error=lookup.error, retry_after=lookup.retry_after)
 
 
 class BillingLines:

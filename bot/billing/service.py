@@ -53,6 +53,11 @@ class Lookup:
     def error(self) -> str:
         return str(self.doc.get("error", ""))
 
+    @property
+    def retry_after(self) -> float | None:
+        wait = self.doc.get("retry_after")
+        return None if wait is None else float(wait)
+
 
 def cache_key(conv_id: int, provider: str) -> str:
     return f"billing:{conv_id}:{provider}"
@@ -136,8 +141,7 @@ class CustomerContext:
         try:
             doc = await self._ask(provider, wanted, choice)
         except DeliveryError as exc:
-            await self._store(conv, provider.name, {**base, "state": "error",
-                                                    "error": _reason(exc)})
+            await self._store(conv, provider.name, {**base, **_error(exc)})
             await self.storage.enqueue([jobs.refresh_card(conv, f"card:billing:{job.id}:"
                                                                 f"{job.attempts}")],
                                        now=self._now())
@@ -161,8 +165,8 @@ class CustomerContext:
                                      now=self._now())
 
 
-def _reason(exc: DeliveryError) -> str:
-    """Why the figures are missing, in the words the card shows."""
-    if isinstance(exc, RetryableError) and exc.retry_after:
-        return f"rate limited, retrying in {exc.retry_after:g}s"
-    return exc.reason[:REASON_MAX]
+def _error(exc: DeliveryError) -> dict[str, Any]:
+    """Why the figures are missing: the client's reason (it names the provider's status,
+    not the customer), and when the provider asked to be left alone that long."""
+    wait = exc.retry_after if isinstance(exc, RetryableError) else None
+    return {"state": "error", "error": exc.reason[:REASON_MAX], "retry_after": wait}

@@ -21,7 +21,13 @@ class Summary:
     renews_on: date | None
     balance: Money | None
     unpaid: int
-    flagged: bool
+    overdue: int
+    payment_failed: bool
+    troubled: bool  # a subscription past due or unpaid
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.overdue) or self.payment_failed or self.troubled
 
 
 def main_subscription(subs: tuple[Subscription, ...]) -> Subscription | None:
@@ -45,11 +51,11 @@ def invoice_state(invoice: Invoice, today: date) -> str:
 def summarize(ctx: BillingContext, today: date) -> Summary:
     main = main_subscription(ctx.subscriptions)
     unpaid = [i for i in ctx.invoices if i.status in UNPAID]
-    flagged = (ctx.payment_failed or any(overdue(i, today) for i in unpaid)
-               or any(s.status in TROUBLED for s in ctx.subscriptions))
     return Summary(plan=main.plan if main else "", status=main.status if main else "",
                    renews_on=main.renews_on if main else None, balance=ctx.balance,
-                   unpaid=len(unpaid), flagged=flagged)
+                   unpaid=len(unpaid), overdue=sum(overdue(i, today) for i in unpaid),
+                   payment_failed=ctx.payment_failed,
+                   troubled=any(s.status in TROUBLED for s in ctx.subscriptions))
 
 
 def pick(matches: list[CustomerRef], chosen: str) -> CustomerRef | None:

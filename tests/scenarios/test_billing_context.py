@@ -7,7 +7,8 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -24,6 +25,7 @@ from bot.billing.base import (
     Money,
     Subscription,
 )
+from bot.billing.service import REFRESH_AFTER
 from bot.errors import RetryableError
 from storage.sqlite import SqliteStorage
 from tests.fakes import tg_updates as tg
@@ -31,6 +33,7 @@ from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.scenarios.harness import CHANNEL, OPERATOR, Desk, running_desk
 from tests.scenarios.test_conversation_actions import card_text, click
+from tests.support.clock import FakeClock
 
 TODAY = date.today()
 PHONE = "+33612345678"
@@ -154,7 +157,7 @@ async def test_a_shared_contact_puts_the_billing_line_on_the_card(desk: Desk,
     thread = await _shares_contact(desk)
     renews = (TODAY + timedelta(days=20)).isoformat()
     card = await _card_shows(desk, thread, "*Stripe*: Pro")
-    assert f"Pro · active · renews {renews} · balance $12.34 · 1 unpaid invoice" in card
+    assert f"Pro · active · renews {renews} · balance $12.34 · 1 unpaid invoice (1 overdue)" in card
     assert ":warning: *Stripe*" in card  # A-2 is past its due date
     assert "billing_customer" in card  # the Customer button
     calls = billing.calls
@@ -236,3 +239,44 @@ async def test_a_provider_down_leaves_the_thread_working(desk: Desk, billing: Bi
         await asyncio.sleep(0.02)
     billing.down = ""  # the lookup's retry finds the figures once the provider is back
     await _card_shows(desk, thread, "*Stripe*: Pro", timeout=10)
+
+
+class ZohoBilling(Billing):
+    name = "zoho_billing"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.by_email = {}
+
+
+async def test_an_email_given_with_lead_is_looked_up_in_every_provider(
+        tmp_path: Path, fake_slack: FakeSlackAPI, fake_tg: FakeTelegramAPI,
+        billing: Billing) -> None:
+    store = await SqliteStorage.from_url(f"sqlite:///{tmp_path / 'desk.sqlite3'}")
+    async with running_desk(store, fake_slack, fake_tg,
+                            billing=[billing, ZohoBilling()]) as desk:
+        await desk.customer_sends(tg.text_message(504, "hello"))
+        await desk.settle()
+        thread = await desk.thread_of(504)
+        await desk.operator_writes(thread, "!lead email=ann@example.com")
+        card = await _card_shows(desk, thread, "*Zoho Billing*: no match")
+        assert "*Stripe*: Pro" in card
+        assert card.index("*Stripe*") < card.index("*Zoho Billing*")
+
+
+async def test_the_figures_are_looked_up_again_once_stale_and_the_thread_active(
+        tmp_path: Path, fake_slack: FakeSlackAPI, fake_tg: FakeTelegramAPI,
+        billing: Billing) -> None:
+    clock = FakeClock(datetime.now(UTC))
+    store = await SqliteStorage.from_url(f"sqlite:///{tmp_path / 'desk.sqlite3'}")
+    async with running_desk(store, fake_slack, fake_tg, clock=clock, billing=[billing]) as desk:
+        thread = await _shares_contact(desk)
+        await _card_shows(desk, thread, "$12.34")
+        billing.contexts[ANN.id] = replace(ANN_CONTEXT, balance=Money(0, "USD"))
+        clock.advance(REFRESH_AFTER - 1)
+        await desk.customer_sends(tg.text_message(501, "hi again"))
+        await desk.settle()
+        assert "$12.34" in card_text(desk, thread)  # still fresh: no call
+        clock.advance(2)
+        await desk.customer_sends(tg.text_message(501, "and again"))
+        await _card_shows(desk, thread, "balance $0.00")
