@@ -80,8 +80,8 @@ def customer_modal(state: ModalState, sections: Sequence[Section], texts: Mappin
 
 def tab_bar(current: str, texts: Mapping[str, str]) -> Block:
     return {"type": "actions", "block_id": "billing_tabs", "elements": [
-        {**button(texts[f"tab_{tab}"], f"{TAB}_{tab}", tab,
-                  "primary" if tab == current else "")} for tab in TABS]}
+        button(texts[f"tab_{tab}"], f"{TAB}_{tab}", tab, "primary" if tab == current else "")
+        for tab in TABS]}
 
 
 def filter_bar(current: str, texts: Mapping[str, str]) -> Block:
@@ -109,6 +109,8 @@ def tab_blocks(state: ModalState, ctx: BillingContext, texts: Mapping[str, str],
 
 def overview_blocks(ctx: BillingContext, texts: Mapping[str, str]) -> list[Block]:
     who = " · ".join(slack_escape(p) for p in (ctx.customer.name, ctx.customer.email) if p)
+    if _linkable(ctx.customer.url):
+        who = f"{who} · <{ctx.customer.url}|{texts['open_customer']}>"
     fields = [(texts["credits"], _money(ctx.credits, texts)),
               (texts["balance"], _money(ctx.balance, texts)),
               (texts["billing_address"], _address(ctx.billing_address, texts)),

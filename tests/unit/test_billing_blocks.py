@@ -35,7 +35,8 @@ OPEN = Invoice("in_2", "A-2", "open", Money(120000, "JPY"), Money(120000, "JPY")
 PAID = Invoice("in_1", "A-1", "paid", Money(120000, "JPY"), Money(0, "JPY"),
                issued_on=date(2026, 2, 1), url="javascript:alert(1)")
 CTX = BillingContext(
-    CustomerRef("zoho_billing", "c1", "Ann <Lee>", "ann@example.com"),
+    CustomerRef("zoho_billing", "c1", "Ann <Lee>", "ann@example.com",
+                "https://billing.example/customers/c1"),
     balance=Money(12345, "KWD"), credits=None,
     billing_address=Address(("1 Main St",), "Lyon", "69001", country="FR"),
     subscriptions=(Subscription("s1", "Pro", "past_due", Money(1200, "JPY"), "month",
@@ -77,7 +78,8 @@ def test_overview_shows_credits_balance_and_addresses() -> None:
     assert [f["text"] for f in fields] == [
         "*Unused credits*\nnone", "*Balance*\n12.345 KWD",
         "*Billing address*\n1 Main St\n69001 Lyon\nFR", "*Shipping address*\nnone"]
-    assert "Ann &lt;Lee&gt; · ann@example.com" in _texts(view)
+    assert ("Ann &lt;Lee&gt; · ann@example.com · "
+            "<https://billing.example/customers/c1|Open at the provider>") in _texts(view)
     assert view["blocks"][1] == {"type": "header",
                                  "text": {"type": "plain_text", "text": "Zoho Billing"}}
     assert_slack_accepts(view)
