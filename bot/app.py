@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +12,8 @@ from aiohttp import web
 from bot import jobs, loggers
 from bot.access import Access
 from bot.actions import ConversationActions
+from bot.billing import create_providers
+from bot.billing.base import BaseBillingProvider
 from bot.conversation_events import ConversationEvents
 from bot.cards import CardBuilder
 from bot.channels import CHANNELS, capabilities_by_kind
@@ -149,7 +151,10 @@ async def build_app(
     clock: Clock | None = None,
     outbox_seed: int | None = None,
     poll_interval: float = 0.2,
+    billing: Sequence[BaseBillingProvider] | None = None,
 ) -> BotApp:
+    """:param billing: the billing providers whose customer context threads show; None:
+        those ``settings`` configures (none configured: no billing line, no button)"""
     clock = clock or SystemClock()
     storage = storage or await create_storage(settings.storage_url,
                                               sqlite_create=settings.sqlite_create)
@@ -185,8 +190,12 @@ async def build_app(
     _wire_channels(bot_app)
     desk_jobs = _wire_manager(bot_app)
     _wire_lifecycle(bot_app)
+    if billing is None:
+        billing = create_providers(settings.billing, http=http, clock=clock)
+    billing_jobs = _wire_billing(bot_app, billing)
     _finish_slack(bot_app)  # after every feature that registers Slack listeners
-    route_jobs(outbox, [bot_app.delivery_jobs.handlers(), crm.handlers(), desk_jobs],
+    route_jobs(outbox, [bot_app.delivery_jobs.handlers(), crm.handlers(), desk_jobs,
+                        billing_jobs],
                Rates(slack_per_channel=(settings.slack_post_rate, settings.slack_post_burst)))
     outbox.on_failure(FailureReporter(storage=storage, renderer=renderer, clock=clock,
                                       outbox=outbox))
@@ -233,6 +242,36 @@ def _wire_manager(bot_app: BotApp) -> Mapping[str, Handler]:
 
         register_manager_command(bot_app.slack_app, manager=manager, command=command)
     return effects.handlers()
+
+
+def _wire_billing(bot_app: BotApp,
+                  providers: Sequence[BaseBillingProvider]) -> Mapping[str, Handler]:
+    """The customer's billing context in the thread, when a provider is configured.
+
+    :return: its outbox jobs"""
+    if not providers:
+        return {}
+    from bot.billing.card import BillingLines
+    from bot.billing.panel import CustomerPanel
+    from bot.billing.service import CustomerContext
+
+    storage, renderer, clock = bot_app.storage, bot_app.renderer, bot_app.clock
+    context = CustomerContext(storage=storage, outbox=bot_app.outbox, clock=clock,
+                              providers=providers)
+    bot_app.components.append(context)  # closes the providers' clients at shutdown
+    cards = bot_app.delivery_jobs.cards
+    cards.line_sources.append(BillingLines(context=context, renderer=renderer, clock=clock))
+    cards.customer_button = renderer.render("slack/billing/card_button.txt").strip()
+    panel = CustomerPanel(storage=storage, context=context,
+                          conversations=bot_app.conversations, renderer=renderer,
+                          clock=clock, access=bot_app.conversations.access)
+    panel.install()
+    workspace = bot_app.delivery_jobs.workspace
+    if bot_app.slack_app is not None and workspace is not None:
+        from handlers.slack_billing import register_billing_handlers
+
+        register_billing_handlers(bot_app.slack_app, panel=panel, workspace=workspace)
+    return context.handlers()
 
 
 def _wire_lifecycle(bot_app: BotApp) -> None:

@@ -10,12 +10,14 @@ from bot.inbox_directory import InboxDirectory
 from bot.models import Conversation, Customer, Direction, Lead, Message
 from bot.preferences import preference
 from bot.rendering import Renderer
-from bot.slack.blocks import ACCEPT, CREATE_LEAD, DECLINE, Block, card_blocks
+from bot.slack.blocks import ACCEPT, CREATE_LEAD, CUSTOMER, DECLINE, Block, card_blocks
 from storage.base import BaseStorage
 
 LeadLine = Callable[[Lead, list[str]], str]
 CardNote = Callable[[Conversation], Awaitable[str]]
 """A line a feature adds to the card's status line (lifecycle flags, policy limits)."""
+CardLines = Callable[[Conversation], Awaitable[list[str]]]
+"""Lines of their own under the status (the customer's billing, one per provider)."""
 
 
 @dataclass(frozen=True)
@@ -39,8 +41,10 @@ def action_note(renderer: Renderer, conv: Conversation) -> str:
 
 def render_card(renderer: Renderer, conv: Conversation, customer: Customer,
                 first: Message | None, *, status_notes: list[str] | None = None,
-                brand: str = "") -> Card:
-    """:param brand: the inbox's brand, shown when the deployment has several"""
+                brand: str = "", lines: tuple[str, ...] = (), customer_button: str = "") -> Card:
+    """:param brand: the inbox's brand, shown when the deployment has several
+    :param lines: lines of their own under the status
+    :param customer_button: the Customer button's label (none: no button)"""
     label = channel_label(renderer, conv.key.channel)
     header = renderer.render("slack/card_header.mrkdwn", customer=customer, channel_label=label,
                              brand=brand)
@@ -52,9 +56,11 @@ def render_card(renderer: Renderer, conv: Conversation, customer: Customer,
         "slack/card_preview.mrkdwn", text=first.text,
         attachment_kinds=[a.kind for a in first.attachments])
     accept, decline, lead = renderer.render("slack/button_labels.txt").split("|")
+    labels = {ACCEPT: accept, DECLINE: decline, CREATE_LEAD: lead}
+    if customer_button:
+        labels[CUSTOMER] = customer_button
     blocks = card_blocks(header=header, status=status, preview=preview,
-                         conversation_id=conv.id,
-                         labels={ACCEPT: accept, DECLINE: decline, CREATE_LEAD: lead})
+                         conversation_id=conv.id, labels=labels, lines=lines)
     text = renderer.render("slack/card_fallback.txt", customer=customer, channel_label=label,
                            brand=brand)
     return Card(text=text, blocks=blocks)
@@ -70,6 +76,10 @@ class CardBuilder:
         self.inboxes = inboxes
         #: more notes for the status line, in order; an empty note is left out
         self.note_sources: list[CardNote] = []
+        #: lines of their own under the status, and the Customer button's label (set
+        #: together, when a billing provider is on)
+        self.line_sources: list[CardLines] = []
+        self.customer_button = ""
 
     async def build(self, conv: Conversation) -> Card:
         customer = await self.storage.get_customer(conv.key) or Customer(conv.key)
@@ -78,8 +88,11 @@ class CardBuilder:
         notes = [action_note(self.renderer, conv), await self._lead_note(conv)]
         notes += [await source(conv) for source in self.note_sources]
         brand = self.inboxes.brand(conv) if self.inboxes is not None else ""
+        lines: list[str] = []
+        for source in self.line_sources:
+            lines += await source(conv)
         return render_card(self.renderer, conv, customer, first, status_notes=notes,
-                           brand=brand)
+                           brand=brand, lines=tuple(lines), customer_button=self.customer_button)
 
     async def _lead_note(self, conv: Conversation) -> str:
         if conv.lead_id is None or self.lead_line is None:

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from bot.channels import CHANNELS
+from bot.billing.settings import BillingSettings, billing_from_env
 from bot.channels.telegram.settings import TelegramSettings
 from bot.env_reader import EnvReader, Secret
 from bot.errors import ConfigError
@@ -79,6 +80,7 @@ class Settings:
     slack_post_rate: float = 1.0
     slack_post_burst: float = 4.0
     outbox_lease: float = 60.0
+    billing: BillingSettings = field(default_factory=BillingSettings)
     #: every inbox the process serves; empty: the default inbox the variables describe
     inbox_list: tuple[Inbox, ...] = ()
 
@@ -95,6 +97,7 @@ class Settings:
                      for name, package in CHANNELS.items()}
         settings = cls(
             telegram=from_env["telegram"], slack=_slack(reader), crm=_crm(reader),
+            billing=billing_from_env(reader),
             inbox_list=_inbox_file(reader, from_env),
             host=reader.convert("HOST", "0.0.0.0", _host),
             port=reader.convert("PORT", 8080, _port),

@@ -44,7 +44,8 @@ def entity_text(inner: str, user_names: Mapping[str, str]) -> str:
         return "#" + (label or "channel")
     if target.startswith("!"):
         return _special_text(target[1:], label)
-    return label or slack_unescape(target)
+    # Slack links what looks like an address or a number: <mailto:a@b.c|a@b.c>, <tel:…>
+    return label or slack_unescape(target).removeprefix("mailto:").removeprefix("tel:")
 
 
 def _special_text(command: str, label: str) -> str:

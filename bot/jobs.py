@@ -32,6 +32,7 @@ DELETE = "channel.delete"
 SEND_TEXT = "channel.send_text"
 CRM_WEBHOOK = "crm.webhook"
 MARK = "desk.mark_conversation"
+BILLING_LOOKUP = "billing.lookup"
 
 
 class Side(StrEnum):
@@ -41,6 +42,7 @@ class Side(StrEnum):
     CUSTOMER = "customer channel"
     CRM = "CRM"
     DESK = "desk"
+    BILLING = "billing provider"
 
 
 class Ordering(StrEnum):
@@ -49,6 +51,7 @@ class Ordering(StrEnum):
     THREAD = "the conversation's Slack jobs (to_slack)"
     CUSTOMER = "the conversation's jobs to its customer (to_customer)"
     LEAD = "the lead's CRM events (crm:lead:<id>)"
+    LOOKUP = "the conversation's lookups at one provider (billing:conv:<id>:<provider>)"
     NONE = "none: runs as soon as it is due"
 
 
@@ -95,6 +98,8 @@ KINDS: tuple[JobKind, ...] = (
     JobKind(CRM_WEBHOOK, "a lead event → the CRM webhook", Side.CRM, Ordering.LEAD),
     JobKind(MARK, "merge desk marks (auto-replies sent) into the conversation; after the "
             "message's relay_in, which saves the whole conversation", Side.DESK, Ordering.THREAD),
+    JobKind(BILLING_LOOKUP, "a customer's billing context from one provider → the card",
+            Side.BILLING, Ordering.LOOKUP),
 )
 BY_KIND: Mapping[str, JobKind] = {spec.kind: spec for spec in KINDS}
 
@@ -227,3 +232,10 @@ def for_message(kind: str, msg: Message, dedupe_key: str, *,
         return NewJob(kind, {"message_id": msg.id}, dedupe_key,
                       to_slack(msg.conversation_id, inbox))
     return NewJob(kind, {"message_id": msg.id}, dedupe_key, to_customer(msg.conversation_id))
+
+
+def billing_lookup(conv: Conversation, provider: str) -> NewJob:
+    """One provider's lookup for a conversation: one queued at a time (its retries back
+    off), in its own order, so a provider that is down holds up nothing else."""
+    return NewJob(BILLING_LOOKUP, {"conversation_id": conv.id, "provider": provider},
+                  f"billing:{conv.id}:{provider}", f"billing:conv:{conv.id}:{provider}")

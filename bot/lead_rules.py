@@ -10,6 +10,7 @@ from dataclasses import dataclass, fields
 from functools import cache
 from typing import Any
 
+from bot.formatting import slack_to_plain_text
 from bot.models import Customer, Lead, LeadRequest, Message
 from bot.rendering import Renderer
 
@@ -182,7 +183,9 @@ def _pairs(text: str) -> dict[str, str] | tuple[str, str]:
 def _add_pair(values: dict[str, str], token: str) -> tuple[str, str] | None:
     key, sep, raw = token.partition("=")
     key = key.strip().lower()
-    value = _unescape(raw).strip()
+    # the owner stays a Slack mention (<@U…>); any other value is what the operator typed,
+    # which Slack may have linked (an email arrives as <mailto:a@b.c|a@b.c>)
+    value = (_unescape(raw) if key == "owner" else slack_to_plain_text(raw)).strip()
     if not sep or not key:
         return "not_pair", token
     if key not in REQUEST_KEYS:

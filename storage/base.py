@@ -247,6 +247,16 @@ class BaseStorage(ABC):
     async def read_log(self, name: str, limit: int) -> list[dict[str, Any]]:
         """:return: up to ``limit`` entries, newest first"""
 
+    # -- a keyed cache with expiry -------------------------------------------------------------
+    @abstractmethod
+    async def cache_put(self, key: str, value: dict[str, Any], *, ttl: float,
+                        now: float) -> None:
+        """Keep ``value`` (JSON) under ``key`` until ``now + ttl`` (caller's clock)."""
+
+    @abstractmethod
+    async def cache_get(self, key: str, *, now: float) -> dict[str, Any] | None:
+        """The value under ``key``; None when there is none or it expired by ``now``."""
+
     # -- leads, pools, settings -----------------------------------------------------------------
     @abstractmethod
     async def create_lead(self, lead: Lead) -> tuple[Lead, bool]:

@@ -49,6 +49,7 @@ SETTINGS = "settings"           # one hash: <setting name> → JSON
 DUE = "due"
 LEASE = "lease"                 # lease:<lease name>
 LOG = "log"                     # log:<log name>
+CACHE = "cache"                 # cache:<key>: short-lived values (billing context)
 # A job's queue: its ordering key's, or its own when it has none (the Lua scripts name
 # them the same way).
 QUEUE_OF_ORDERING_KEY = "o:"

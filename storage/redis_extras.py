@@ -1,15 +1,17 @@
-"""The lifecycle index, leases and named logs on Redis (a mixin of RedisStorage)."""
+"""The lifecycle index, leases, named logs and the keyed cache on Redis (a mixin of
+RedisStorage)."""
 
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime
 from typing import Any, cast
 
 from redis.asyncio import Redis
 
 from bot.models import Conversation
-from storage.keys import DUE, LEASE, LOG, RedisKeys
+from storage.keys import CACHE, DUE, LEASE, LOG, RedisKeys
 
 # The lease expiry is compared with the caller's clock (not Redis's), so a test's fake
 # clock and every process agree on when a lease ran out.
@@ -62,3 +64,16 @@ class RedisExtrasMixin:
     async def read_log(self, name: str, limit: int) -> list[dict[str, Any]]:
         raws = await self._redis.lrange(self._k(LOG, name), 0, limit - 1)
         return [json.loads(raw) for raw in raws]
+
+    async def cache_put(self, key: str, value: dict[str, Any], *, ttl: float,
+                        now: float) -> None:
+        # Redis drops the key on its own clock; the caller's clock decides freshness.
+        doc = json.dumps({"until": now + ttl, "value": value}, ensure_ascii=False)
+        await self._redis.set(self._k(CACHE, key), doc, ex=max(1, math.ceil(ttl)))
+
+    async def cache_get(self, key: str, *, now: float) -> dict[str, Any] | None:
+        raw = await self._redis.get(self._k(CACHE, key))
+        if raw is None:
+            return None
+        doc = json.loads(raw)
+        return cast(dict[str, Any], doc["value"]) if doc["until"] > now else None

@@ -1,4 +1,4 @@
-"""Leases and named logs on SQLite (a mixin of SqliteStorage)."""
+"""Leases, named logs and the keyed cache on SQLite (a mixin of SqliteStorage)."""
 
 from __future__ import annotations
 
@@ -35,3 +35,20 @@ class SqliteExtrasMixin:
         rows = await self.db.fetchall(
             "SELECT doc FROM logs WHERE name = ? ORDER BY id DESC LIMIT ?", (name, limit))
         return [json.loads(row[0]) for row in rows]
+
+    async def cache_put(self, key: str, value: dict[str, Any], *, ttl: float,
+                        now: float) -> None:
+        doc = json.dumps(value, ensure_ascii=False)
+
+        def put(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM cache WHERE expires_at <= ?", (now,))
+            conn.execute("INSERT INTO cache (key, doc, expires_at) VALUES (?, ?, ?)"
+                         " ON CONFLICT (key) DO UPDATE SET doc = excluded.doc,"
+                         " expires_at = excluded.expires_at", (key, doc, now + ttl))
+
+        await self.db.tx(put)
+
+    async def cache_get(self, key: str, *, now: float) -> dict[str, Any] | None:
+        rows = await self.db.fetchall(
+            "SELECT doc FROM cache WHERE key = ? AND expires_at > ?", (key, now))
+        return json.loads(rows[0][0]) if rows else None

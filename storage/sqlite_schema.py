@@ -91,4 +91,8 @@ MIGRATIONS: list[str] = [
     DROP INDEX conversations_by_key;
     CREATE INDEX conversations_by_key ON conversations (inbox, channel, chat_id, id);
     """,
+    # 7: a keyed cache with expiry (the billing context a thread shows)
+    """
+    CREATE TABLE cache (key TEXT PRIMARY KEY, doc TEXT NOT NULL, expires_at REAL NOT NULL);
+    """,
 ]

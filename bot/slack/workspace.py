@@ -131,6 +131,21 @@ class SlackWorkspace:
             loggers.slack.warning("Could not open modal %s: %s (%s)", view.get("callback_id"),
                                   exc.reason, exc.code)
 
+    async def update_modal(self, view_id: str, view: dict[str, Any], *, hash: str = "",
+                           channel: str = "") -> None:
+        """Replace an open modal (a tab of the Customer modal). ``hash`` makes Slack refuse
+        an update over a newer one; a failure is logged, never retried (the user clicks
+        again)."""
+        client = self.client_for(channel) if channel else self.client
+        kwargs: dict[str, Any] = {"view_id": view_id, "view": view}
+        if hash:
+            kwargs["hash"] = hash
+        try:
+            await calling_slack(client.views_update(**kwargs))
+        except DeliveryError as exc:
+            loggers.slack.warning("Could not update modal %s: %s (%s)",
+                                  view.get("callback_id"), exc.reason, exc.code)
+
     async def profile(self, channel: str, user: str) -> dict[str, str]:
         """First and display name of a Slack user of ``channel``'s workspace (cached;
         names rarely change)."""

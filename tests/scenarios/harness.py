@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from slack_sdk.signature import SignatureVerifier
 
 from bot.app import BotApp, build_app
+from bot.billing.base import BaseBillingProvider
 from bot.config import Settings
 from bot.inboxes import Inbox
 from bot.lifecycle.clock import Clock
@@ -141,14 +142,16 @@ class Desk:
 @asynccontextmanager
 async def running_desk(storage: BaseStorage, slack: FakeSlackAPI, tg: FakeTelegramAPI,
                        clock: Clock | None = None, inboxes: tuple[Inbox, ...] = (),
+                       billing: Sequence[BaseBillingProvider] | None = None,
                        **env: str) -> AsyncIterator[Desk]:
     """:param inboxes: the deployment's inboxes (none: those ``env`` describes, its
-        ``INBOXES_FILE`` or the default inbox)"""
+        ``INBOXES_FILE`` or the default inbox)
+    :param billing: billing providers (the tests' own); None: those ``env`` configures"""
     settings = Settings.from_env(desk_env(slack, tg, **env))
     if inboxes:
         settings = replace(settings, inbox_list=inboxes)
     app = await build_app(settings, storage=storage, poll_interval=0.01, outbox_seed=1,
-                          clock=clock)
+                          clock=clock, billing=billing)
     if clock is not None and app.sweeper is not None:
         # A fake clock's sleep moves it: the sweeper's loop would race it ahead. Tests
         # move the clock themselves and sweep with app.sweeper.run_once(clock.now()).

@@ -97,8 +97,15 @@ def channel_package(rel: str, root: Path) -> str | None:
     return None
 
 
-# the interface, its settings reader and the pure functions the core may use
-BILLING_NEUTRAL = ("base", "settings", "currency", "activity")
+# the vendors' clients and the registry that builds them; the rest of bot/billing/ (the
+# interface, settings, pure helpers, the lookup service and what the thread shows) is core
+BILLING_ADAPTERS = ("stripe", "stripe_values", "zoho", "zoho_values", "zoho_auth", "http",
+                    "create_providers", "PROVIDERS")
+
+
+def _billing_adapter(rel: str) -> bool:
+    stem = rel.removeprefix("bot/billing/").removesuffix(".py")
+    return rel.startswith("bot/billing/") and stem in (*BILLING_ADAPTERS, "__init__")
 
 
 def is_core(rel: str, root: Path) -> bool:
@@ -106,7 +113,7 @@ def is_core(rel: str, root: Path) -> bool:
     adapters (Slack, CRM vendors, billing providers, channel packages)."""
     edge = (rel in COMPOSITION_ROOT or rel in WEB_SERVER or rel.startswith("bot/slack/")
             or (rel.startswith("bot/crm/") and rel != "bot/crm/base.py")
-            or (rel.startswith("bot/billing/") and rel != "bot/billing/base.py")
+            or _billing_adapter(rel)
             or channel_package(rel, root) is not None)
     return rel.startswith("bot/") and not edge
 
@@ -121,7 +128,7 @@ def adapter(name: str, root: Path) -> str | None:
             return "store"
     if parts[:2] == ["bot", "crm"] and len(parts) > 2 and parts[2] != "base":
         return "CRM"
-    if parts[:2] == ["bot", "billing"] and len(parts) > 2 and parts[2] not in BILLING_NEUTRAL:
+    if parts[:2] == ["bot", "billing"] and len(parts) > 2 and parts[2] in BILLING_ADAPTERS:
         return "billing provider"
     if parts[:2] == ["bot", "channels"] and len(parts) > 2:
         if (root / "bot/channels" / parts[2]).is_dir():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 SAMPLE_CONTEXT: dict[str, Any] = {
@@ -139,6 +140,17 @@ SAMPLE_CONTEXT.update({
                     "desk_intake_closed": ["telegram"], **_FIGURES}],
     "overrides": [{"name": "acme", "label": "ACME <Garden>", "settings": ["pause"]},
                   {"name": "zen", "label": "Zen", "settings": []}],
+    # billing context (bot/billing/)
+    "state": "found",
+    "provider": "stripe",
+    "summary": {"flagged": True, "plan": "Pro <Team>", "status": "past_due",
+                "renews_on": date(2026, 4, 1), "unpaid": 2,
+                "overdue": 1, "payment_failed": True},
+    "balance": "$12.34",
+    "error": "Stripe answered 503",
+    "retry_after": 30.0,
+    "email": "ann@example.com",
+    "known": True,
 })
 # billing activity lines (bot/billing/activity.py)
 SAMPLE_CONTEXT.update({"subject": "Pro <monthly>"})

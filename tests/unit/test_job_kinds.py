@@ -40,7 +40,7 @@ def outbox(sqlite_storage: BaseStorage) -> Outbox:
 
 
 def test_the_table_keeps_every_stored_kind() -> None:
-    assert set(jobs.BY_KIND) == STORED_KINDS and len(jobs.KINDS) == len(STORED_KINDS)
+    assert STORED_KINDS <= set(jobs.BY_KIND) and len(jobs.KINDS) == len(jobs.BY_KIND)
 
 
 def test_a_kind_of_a_served_side_without_a_handler_fails(outbox: Outbox) -> None:
@@ -81,4 +81,4 @@ def test_routes_take_the_rate_limits_the_table_names(outbox: Outbox) -> None:
         side(jobs.Side.CUSTOMER))
     assert {kind for kind, limit in limits.items() if limit is None} == {
         jobs.MIRROR_EDIT, jobs.WHISPER, jobs.REACT, jobs.REFRESH_CARD, jobs.CRM_WEBHOOK,
-        jobs.MARK}
+        jobs.MARK, jobs.BILLING_LOOKUP}

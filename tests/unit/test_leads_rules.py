@@ -162,3 +162,11 @@ def test_already_recorded(message_id: int, expected: bool) -> None:
     activity = [{"kind": "transcript", "last_message_id": 5},
                 {"kind": "message", "message_id": 6}, {"kind": "note", "text": "x"}]
     assert already_recorded(activity, message_id) is expected
+
+
+def test_values_slack_linked_are_read_as_typed() -> None:
+    request = parse_lead_args("email=<mailto:ann@example.com|ann@example.com> "
+                              "phone=<tel:+33612345678|+33612345678> company=B&amp;B")
+    assert isinstance(request, LeadRequest)
+    assert (request.email, request.phone, request.company) == (
+        "ann@example.com", "+33612345678", "B&B")

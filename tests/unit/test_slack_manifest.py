@@ -30,6 +30,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "reactions.add": {"reactions:write"},
     "users.info": {"users:read"},
     "views.open": set(),
+    "views.update": set(),
     "auth.test": set(),  # which workspace a bot token is installed in: no scope
 }
 # slack_sdk helpers that are several Web API calls
