@@ -16,7 +16,8 @@ from tests.fakes.stripe_api import FakeStripeAPI
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.fakes.zoho_billing_api import FakeZohoBillingAPI
 from tests.scenarios.harness import Desk, running_desk
-from tests.scenarios.test_billing_context import _card_shows
+from tests.scenarios.test_billing_context import _card_shows, _modal_text, _tab
+from tests.scenarios.test_conversation_actions import click
 from tests.support.billing import EMAIL, StripeStory, ZohoStory
 
 PHONE = "+33612345678"
@@ -69,3 +70,27 @@ async def test_an_email_from_lead_is_looked_up_at_zoho(desk: Desk,
     await desk.settle()
     card = await _card_shows(desk, thread, "Zoho Billing*: Team · past due")
     assert "2 unpaid invoices" in card and "*payment failed*" in card
+
+
+async def test_the_customer_modal_shows_stripe_figures(desk: Desk, stripe: FakeStripeAPI) -> None:
+    customer = StripeStory(stripe).seed()
+    next(c for c in stripe.customers if c["id"] == customer)["phone"] = PHONE
+    await desk.customer_sends(tg.contact_message(501, phone_number=PHONE))
+    await desk.settle()
+    thread = await desk.thread_of(501)
+    await _card_shows(desk, thread, "*Stripe*: Team · past due")
+    assert await click(desk, "billing_customer", 501) == 200
+    (opened,) = desk.slack.calls_to("views.open")
+    view = {**opened["view"], "id": "V00000001", "hash": "h"}
+    overview = _modal_text(view)
+    assert "*Unused credits*\\n$5.00" in overview and "*Balance*\\n$59.00" in overview
+    assert "75001 Paris" in overview and "*Zoho Billing*: no match" in overview
+    activity = _modal_text(await _tab(desk, view, "activity"))
+    assert "Payment failed for invoice ABC-0016" in activity
+    assert "2025-06-01  Subscription Legacy canceled" in activity
+    subs = _modal_text(await _tab(desk, view, "subscriptions"))
+    assert "*Team* · past due · $49.00/month · renews 2026-11-20" in subs
+    assert "*Pro* · active · $19.99/month · renews 2026-12-01" in subs
+    invoices = _modal_text(await _tab(desk, view, "invoices"))
+    assert ":warning: `ABC-0016` · overdue · $49.00" in invoices
+    assert "<https://invoice.stripe.com/i/in_000016|View>" in invoices
