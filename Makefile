@@ -38,8 +38,9 @@ lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check
 	$(VENV)/bin/mypy
 
+# BENCH_ARGS: e.g. --quick, or --compare REV (this bot against the one at git revision REV)
 bench: $(DEV_STAMP)
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_ARGS)
 
 # Maintainers only: re-pin after editing pyproject.toml (keeps every existing pin; pass
 # --upgrade-package NAME in LOCK_ARGS to move one). The dev lock is constrained by the

@@ -9,10 +9,12 @@ import itertools
 import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
-from contextlib import AsyncExitStack
+from collections.abc import Iterator
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -22,7 +24,7 @@ from typing import Any
 import aiohttp
 
 from bench import procs, report
-from bench.load import Traffic
+from bench.load import DEFAULT_LANES, Traffic, inbox_lanes
 from bench.platforms import TimedSlack, TimedTelegram
 from bench.profile import profile_inbound
 from bench.ratelimit import rate_limited
@@ -31,6 +33,8 @@ from bench.scale import check_lookups, fill, relay_rss
 from storage import create_storage
 
 RESULTS = Path(__file__).with_name("results.json")
+COMPARED = Path(__file__).with_name("compare.json")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -68,25 +72,69 @@ def machine() -> dict[str, Any]:
             "date": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
-async def relay_targets(plan: Plan, workdir: Path, redis: str) -> dict[str, Any]:
-    """The floor and the bot on each store, all running at once (each with fakes of its
-    own) so that their throughput runs can take turns."""
+@dataclass(frozen=True)
+class Spec:
+    """A relay target: the floor (``store`` None) or the bot on ``store`` ("sqlite" or
+    "redis"); ``inboxes``: 0 for the one inbox the environment describes, else an inbox
+    file with that many; ``root``: the checkout whose bot runs (None: this one)."""
+
+    name: str
+    store: str | None
+    inboxes: int = 0
+    root: Path | None = None
+
+
+TARGETS = (Spec("floor", None), Spec("sqlite", "sqlite"), Spec("redis", "redis"),
+           Spec("sqlite, 2 inboxes", "sqlite", inboxes=2),
+           Spec("redis, 2 inboxes", "redis", inboxes=2))
+
+
+def compare_targets(rev: str, root: Path) -> tuple[Spec, ...]:
+    """The floor, then each store's old and new bot side by side (their runs take turns)."""
+    return (Spec("floor", None),
+            *(Spec(name, store, root=where)
+              for store in ("sqlite", "redis")
+              for name, where in ((f"{store} @ {rev}", root), (store, None))))
+
+
+def store_url(spec: Spec, n: int, workdir: Path, redis: str) -> str:
+    """A store of the target's own (target ``n`` of the run)."""
+    if spec.store == "sqlite":
+        return f"sqlite:///{workdir / f'relay-{n}.sqlite3'}"
+    return f"{redis}/{8 + n}"  # 2 and 3 are the scale runs'
+
+
+def bot_extra(spec: Spec, n: int, workdir: Path) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The target's extra variables, and the bots' tokens its fake Telegram serves."""
+    extra = {"PYTHONPATH": str(spec.root)} if spec.root else {}
+    if not spec.inboxes:
+        return extra, ()
+    tokens = tuple(f"{900 + i}:BENCH" for i in range(spec.inboxes))
+    lanes = inbox_lanes(spec.inboxes)
+    return {**extra, **procs.inboxes_env(workdir / f"inboxes-{n}.toml", lanes, tokens)}, tokens
+
+
+async def relay_targets(plan: Plan, workdir: Path, redis: str,
+                        specs: tuple[Spec, ...] = TARGETS) -> dict[str, Any]:
+    """The floor and the bots, all running at once (each with fakes of its own) so that
+    their throughput runs can take turns."""
     seq = itertools.count(1)
-    urls = {"floor": None, "sqlite": f"sqlite:///{workdir / 'relay.sqlite3'}",
-            "redis": f"{redis}/1"}
     async with AsyncExitStack() as stack:
         targets = []
-        for n, (name, url) in enumerate(urls.items()):
+        for n, spec in enumerate(specs):
+            extra, tokens = bot_extra(spec, n, workdir)
             slack = await stack.enter_async_context(TimedSlack())
-            tg = await stack.enter_async_context(TimedTelegram())
+            tg = await stack.enter_async_context(TimedTelegram(tokens))
             served = await stack.enter_async_context(
-                procs.floor(slack, tg, workdir) if url is None
-                else procs.bot(slack, tg, workdir, url))
+                procs.floor(slack, tg, workdir) if spec.store is None
+                else procs.bot(slack, tg, workdir, store_url(spec, n, workdir, redis),
+                               **extra))
             session = await stack.enter_async_context(
                 aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1024)))
-            traffic = Traffic(session=session, base=served.base, slack=slack, tg=tg, seq=seq)
+            traffic = Traffic(session=session, base=served.base, slack=slack, tg=tg, seq=seq,
+                              lanes=inbox_lanes(spec.inboxes) if spec.inboxes else DEFAULT_LANES)
             run = RelayRun(traffic, plan.relay, first_chat=1_000_000 * (n + 1))
-            targets.append(Target(name, run, rss=partial(procs.rss_kib, served.proc.pid),
+            targets.append(Target(spec.name, run, rss=partial(procs.rss_kib, served.proc.pid),
                                   result={}))
         return await measure_all(targets, plan.relay)
 
@@ -134,18 +182,54 @@ async def run(plan: Plan, workdir: Path) -> dict[str, Any]:
     return results
 
 
+@contextmanager
+def checkout(rev: str, workdir: Path) -> Iterator[tuple[str, Path]]:
+    """``rev`` checked out (detached) in a worktree of its own; :return: its short id and
+    where it is. The worktree is removed afterwards."""
+    short = _git("rev-parse", "--short", f"{rev}^{{commit}}").strip()
+    where = workdir / f"old-{short}"
+    _git("worktree", "add", "--detach", "--quiet", str(where), short)
+    try:
+        yield short, where
+    finally:
+        _git("worktree", "remove", "--force", str(where))
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=ROOT, check=True, capture_output=True,
+                          text=True).stdout
+
+
+async def compare(plan: Plan, workdir: Path, rev: str) -> dict[str, Any]:
+    """The relay runs of the bot at ``rev`` and of this one, next to one floor."""
+    results: dict[str, Any] = {"machine": machine(), "plan": asdict(plan)}
+    started = time.monotonic()
+    gc.disable()  # see run()
+    with procs.redis(workdir) as redis, checkout(rev, workdir) as (short, root):
+        print(f"relay: floor, bot @ {short} and this bot, on SQLite and Redis", flush=True)
+        results["compare"] = {"rev": short, "relay": await relay_targets(
+            plan, workdir, redis, compare_targets(short, root))}
+    results["seconds"] = time.monotonic() - started
+    return results
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a ~1 minute smoke run")
-    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--compare", metavar="REV",
+                        help="only the relay runs: the bot at git revision REV against this "
+                             "one, each as a ratio to the floor (results: compare.json)")
+    parser.add_argument("--output", type=Path)
     args = parser.parse_args(argv)
     mode = "quick" if args.quick else "full"
+    output = args.output or (COMPARED if args.compare else RESULTS)
     with tempfile.TemporaryDirectory(prefix="bench-") as workdir:
-        results = asyncio.run(run(PLANS[mode], Path(workdir)))
+        results = asyncio.run(compare(PLANS[mode], Path(workdir), args.compare) if args.compare
+                              else run(PLANS[mode], Path(workdir)))
     results["mode"] = mode
-    args.output.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    print(report.render(results))
-    print(f"\nwritten to {args.output}")
+    output.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print(report.render_compare(results) if args.compare else report.render(results))
+    print(f"\nwritten to {output}")
     return 0
 
 

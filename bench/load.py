@@ -17,9 +17,32 @@ from tests.fakes import tg_updates
 from tests.scenarios.harness import CHANNEL, OPERATOR, SIGNING_SECRET, WEBHOOK_SECRET
 
 Send = Callable[[int], Awaitable[None]]
-_SECRET = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
 _SIGNER = SignatureVerifier(SIGNING_SECRET)
 RESENDS = 10
+
+
+@dataclass(frozen=True)
+class Lane:
+    """One inbox of the target: its Telegram bot's webhook and the Slack channel it posts to."""
+
+    name: str
+    webhook_path: str
+    webhook_secret: str
+    channel: str
+
+
+#: the inbox the environment describes (no inbox file), and the floor's
+DEFAULT_LANES = (Lane("default", "/telegram/webhook", WEBHOOK_SECRET, CHANNEL),)
+
+
+def inbox_lanes(count: int) -> tuple[Lane, ...]:
+    """``count`` inboxes named ``in1``, ``in2``…, each with a channel of its own."""
+    return tuple(Lane(f"in{n}", f"/telegram/in{n}/webhook", f"secret-in{n}", f"CBENCH{n}")
+                 for n in range(1, count + 1))
+
+
+#: a Slack thread: its channel and its ts
+Thread = tuple[str, str]
 
 
 @dataclass
@@ -27,7 +50,8 @@ class Traffic:
     """Talks to one target (the bot or the floor) and remembers when each message left.
 
     Sequence numbers are unique for the whole benchmark, so they double as Telegram
-    message ids, update ids and Slack event ids.
+    message ids, update ids and Slack event ids. Chats are spread over the ``lanes``
+    (inboxes) by chat id.
     """
 
     session: aiohttp.ClientSession
@@ -37,6 +61,10 @@ class Traffic:
     seq: Iterable[int] = field(default_factory=lambda: itertools.count(1))
     sent: dict[int, float] = field(default_factory=dict)
     errors: int = 0
+    lanes: tuple[Lane, ...] = DEFAULT_LANES
+
+    def lane_of(self, chat: int) -> Lane:
+        return self.lanes[chat % len(self.lanes)]
 
     def next_seq(self) -> int:
         return next(iter(self.seq))
@@ -45,15 +73,18 @@ class Traffic:
                             text: str = "hello") -> None:
         update = tg_updates.text_message(chat, f"{text} {in_token(seq)}", message_id=seq,
                                          update_id=seq, first_name=f"C{chat}")
+        lane = self.lane_of(chat)
         self.sent[seq] = at if at is not None else time.monotonic()
-        await self._post("/telegram/webhook", json.dumps(update).encode(),
-                         {"Content-Type": "application/json", **_SECRET})
+        await self._post(lane.webhook_path, json.dumps(update).encode(),
+                         {"Content-Type": "application/json",
+                          "X-Telegram-Bot-Api-Secret-Token": lane.webhook_secret})
 
-    async def operator_says(self, thread_ts: str, seq: int, *, at: float | None = None) -> None:
+    async def operator_says(self, thread: Thread, seq: int, *, at: float | None = None) -> None:
+        channel, thread_ts = thread
         text = f"answer {out_token(seq)}"
-        stored = self.slack.store_message(CHANNEL, text=text, thread_ts=thread_ts,
+        stored = self.slack.store_message(channel, text=text, thread_ts=thread_ts,
                                           user=OPERATOR, bot_id=None, app_id=None)
-        event = {"type": "message", "channel": CHANNEL, "user": OPERATOR, "text": text,
+        event = {"type": "message", "channel": channel, "user": OPERATOR, "text": text,
                  "ts": stored["ts"], "thread_ts": thread_ts, "event_ts": stored["ts"],
                  "channel_type": "channel"}
         body = json.dumps({"token": "legacy", "team_id": "T0001", "api_app_id": "A0001",

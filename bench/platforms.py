@@ -12,6 +12,8 @@ import re
 import time
 from typing import Any
 
+from aiohttp import web
+
 from tests.fakes.base import Args
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -65,12 +67,19 @@ class TimedSlack(FakeSlackAPI):
 
 
 class TimedTelegram(FakeTelegramAPI):
-    """Notes the arrival of ``out-`` tokens in messages sent to customers."""
+    """Notes the arrival of ``out-`` tokens in messages sent to customers. With ``tokens``
+    it also serves those bots: every inbox of a bot process shares ``TELEGRAM_API_BASE``."""
 
-    def __init__(self) -> None:
+    def __init__(self, tokens: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.arrivals: dict[int, float] = {}
         self.duplicates = 0
+        self.tokens = frozenset({self.token, *tokens})
+
+    async def _api(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["token"] in self.tokens:
+            request.match_info["token"] = self.token
+        return await super()._api(request)
 
     def _deliver(self, chat_id: int, method: str, content: Args, args: Args,
                  **extra: Any) -> Args:

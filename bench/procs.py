@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
-
+from bench.load import Lane
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.scenarios.harness import desk_env
@@ -33,6 +33,25 @@ def bot_env(slack: FakeSlackAPI, tg: FakeTelegramAPI, *, port: int, storage_url:
             **extra: str) -> dict[str, str]:
     return desk_env(slack, tg, HOST="127.0.0.1", PORT=str(port), STORAGE_URL=storage_url,
                     LOG_LEVEL="WARNING", **{**UNLIMITED, **extra})
+
+
+def inbox_file(lanes: tuple[Lane, ...], tokens: tuple[str, ...]) -> str:
+    """An ``INBOXES_FILE`` with one inbox per lane, each a Telegram bot (``tokens``, in
+    order) by webhook."""
+    tables = [f"[inboxes.{lane.name}]\nslack_channel = \"{lane.channel}\"\n\n"
+              f"[inboxes.{lane.name}.telegram]\nbot_token = \"{token}\"\n"
+              f"webhook_url = \"https://desk.test{lane.webhook_path}\"\n"
+              f"webhook_secret = \"{lane.webhook_secret}\"\n"
+              for lane, token in zip(lanes, tokens, strict=True)]
+    return "\n".join(tables)
+
+
+def inboxes_env(path: Path, lanes: tuple[Lane, ...], tokens: tuple[str, ...]) -> dict[str, str]:
+    """Writes the inbox file; :return: the variables that point the bot at it (and unset
+    the ones it replaces)."""
+    path.write_text(inbox_file(lanes, tokens))
+    return {"INBOXES_FILE": str(path), "TELEGRAM_BOT_TOKEN": "", "TELEGRAM_WEBHOOK_URL": "",
+            "TELEGRAM_WEBHOOK_SECRET": "", "SLACK_CHANNEL": ""}
 
 
 class Served:
@@ -74,7 +93,8 @@ async def served(module: str, env: dict[str, str], cwd: Path,
 @asynccontextmanager
 async def bot(slack: FakeSlackAPI, tg: FakeTelegramAPI, workdir: Path, storage_url: str,
               *, module: tuple[str, ...] = ("bot",), **extra: str) -> AsyncIterator[Served]:
-    """The real bot process; ``module`` may name a wrapper and its arguments instead."""
+    """The real bot process; ``module`` may name a wrapper and its arguments instead
+    (``PYTHONPATH`` in ``extra``: another checkout's bot)."""
     env = bot_env(slack, tg, port=free_port(), storage_url=storage_url, **extra)
     async with served(module[0], env, workdir, module[1:]) as process:
         yield process

@@ -9,10 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bench.load import Traffic, arrived, closed_loop, open_loop, outbox_empty
+from bench.load import Thread, Traffic, arrived, closed_loop, open_loop, outbox_empty
 from bench.platforms import IN_TOKEN
 from bench.stats import latency_summary, median_run
-from tests.scenarios.harness import CHANNEL
 
 # The bot holds each Telegram chat to 1 message/s with a burst of 3 (Telegram's own
 # limit, ``Rates.per_customer_chat``): replies are spread so no chat goes faster.
@@ -41,7 +40,7 @@ class RelayRun:
         self.chats = range(first_chat, first_chat + plan.conversations)
         self.reverse_chats = range(first_chat + 100_000,
                                    first_chat + 100_000 + plan.reverse_conversations)
-        self.threads: list[str] = []
+        self.threads: list[Thread] = []
         self.capacity = {"inbound": 0.0, "outbound": 0.0}
 
     def seqs(self, n: int) -> list[int]:
@@ -120,17 +119,18 @@ class RelayRun:
             out[f"latency@{rate}"] = await self._outbound_latency(rate)
         return out
 
-    def _thread_of(self, opened: dict[int, int]) -> list[str]:
-        threads: dict[int, str] = {}
-        for message in self.t.slack.messages[CHANNEL]:
-            for seq in map(int, IN_TOKEN.findall(message["text"])):
-                if seq in opened and message.get("thread_ts"):
-                    threads[opened[seq]] = message["thread_ts"]
+    def _thread_of(self, opened: dict[int, int]) -> list[Thread]:
+        threads: dict[int, Thread] = {}
+        for channel in {lane.channel for lane in self.t.lanes}:
+            for message in self.t.slack.messages[channel]:
+                for seq in map(int, IN_TOKEN.findall(message["text"])):
+                    if seq in opened and message.get("thread_ts"):
+                        threads[opened[seq]] = (channel, message["thread_ts"])
         if len(threads) != len(opened):
             raise RuntimeError(f"only {len(threads)} of {len(opened)} threads were opened")
         return [threads[chat] for chat in sorted(threads)]
 
-    def _thread_for(self, seq: int) -> str:
+    def _thread_for(self, seq: int) -> Thread:
         return self.threads[seq % len(self.threads)]
 
     async def outbound_throughput_once(self) -> dict[str, Any]:
@@ -209,6 +209,8 @@ async def measure_all(targets: list[Target], plan: RelayPlan) -> dict[str, Any]:
         traffic = target.run.t
         target.result["rss_kib"]["end"] = target.rss()
         target.result["errors"] = traffic.errors
+        target.result["slack_messages"] = {channel: len(traffic.slack.messages[channel])
+                                           for channel in traffic.slack.messages}
         target.result["duplicates"] = {"slack": traffic.slack.duplicates,
                                        "telegram": traffic.tg.duplicates}
     print(f"  relay: done in {time.monotonic() - started:.0f}s", flush=True)

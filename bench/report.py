@@ -114,3 +114,39 @@ def render(results: dict[str, Any]) -> str:
              "", scale_table(results["scale"]),
              "", profile_lines(results["profile"])]
     return "\n".join(parts)
+
+
+#: the issue's budget: the new bot keeps at least 95 % of the old one's ratio to the floor
+BUDGET = 0.95
+
+
+def compare_rows(relay: dict[str, Any], rev: str) -> list[list[Any]]:
+    """Per store and direction: the old and the new bot's throughput as a ratio to the floor,
+    the difference, and whether the new ratio is within the budget."""
+    rows = []
+    for store in ("sqlite", "redis"):
+        for direction, label in DIRECTIONS:
+            def share(name: str, direction: str = direction) -> float:
+                return ratio(relay[name][direction]["throughput"]["msg_per_s"],
+                             relay["floor"][direction]["throughput"]["msg_per_s"])
+            old, new = share(f"{store} @ {rev}"), share(store)
+            rows.append([store, label, fmt(old, 2), fmt(new, 2), f"{new - old:+.2f}",
+                         f"{100 * ratio(new - old, old):+.1f} %",
+                         verdict(ratio(new, old), BUDGET, higher_is_better=True)])
+    return rows
+
+
+def render_compare(results: dict[str, Any]) -> str:
+    m, compared = results["machine"], results["compare"]
+    rev, relay = compared["rev"], compared["relay"]
+    rows = compare_rows(relay, rev)
+    held = all(row[-1] == "met" for row in rows)
+    rates = list(results["plan"]["relay"]["rates"])
+    return "\n".join([
+        f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, {m['date']} "
+        f"({results.get('mode', '?')} run, {results.get('seconds', 0):.0f} s)",
+        "", relay_table(relay, rates), "",
+        table(["store", "direction", f"× floor @ {rev}", "× floor now", "difference",
+               "relative", f"≥ {BUDGET:.0%} of old"], rows), "",
+        f"budget (new ratio ≥ {BUDGET:.0%} of old, both stores, both directions): "
+        + ("holds" if held else "DOES NOT HOLD")])

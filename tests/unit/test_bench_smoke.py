@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -10,6 +12,7 @@ import bench.__main__ as bench_main
 from bench import floor, load, platforms, procs, ratelimit, relay, report, scale
 from bench.stats import (fmt, growth_per, latency_summary, median_run, percentile, ratio, table,
                          verdict)
+from bot.config import Settings
 
 
 @pytest.mark.parametrize(("values", "pct", "expected"), [
@@ -93,3 +96,48 @@ def test_modules_import_and_plans_are_consistent() -> None:
     assert quick.conversations < full.conversations
     assert full.conversations == 100_000
     assert scale.thread_ts(1) != scale.thread_ts(2)
+
+
+def test_inbox_file_gives_each_lane_its_bot_webhook_and_channel(tmp_path: Path) -> None:
+    lanes = load.inbox_lanes(2)
+    env = {"SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s",
+           **procs.inboxes_env(tmp_path / "inboxes.toml", lanes, ("901:A", "902:B"))}
+    settings = Settings.from_env({k: v for k, v in env.items() if v})
+    got = [(i.name, i.slack_channel, i.telegram and str(i.telegram.token),
+            i.telegram and i.telegram.webhook_url) for i in settings.inbox_list]
+    assert got == [("in1", "CBENCH1", "901:A", "https://desk.test/telegram/in1/webhook"),
+                   ("in2", "CBENCH2", "902:B", "https://desk.test/telegram/in2/webhook")]
+
+
+def test_traffic_spreads_chats_over_its_lanes() -> None:
+    lanes = load.inbox_lanes(2)
+    traffic = load.Traffic(session=None, base="", slack=None, tg=None,  # type: ignore[arg-type]
+                           lanes=lanes)
+    assert [traffic.lane_of(chat).name for chat in range(4)] == ["in1", "in2", "in1", "in2"]
+
+
+def test_compare_runs_old_and_new_bot_of_each_store_next_to_one_floor(tmp_path: Path) -> None:
+    specs = bench_main.compare_targets("abc1234", tmp_path)
+    assert [(s.name, s.store, s.root) for s in specs] == [
+        ("floor", None, None), ("sqlite @ abc1234", "sqlite", tmp_path),
+        ("sqlite", "sqlite", None), ("redis @ abc1234", "redis", tmp_path),
+        ("redis", "redis", None)]
+    extra, tokens = bench_main.bot_extra(specs[1], 1, tmp_path)
+    assert (extra, tokens) == ({"PYTHONPATH": str(tmp_path)}, ())
+
+
+def _relay(**msg_per_s: tuple[float, float]) -> dict[str, Any]:
+    return {name: {direction: {"throughput": {"msg_per_s": speed}}
+                   for direction, speed in zip(("inbound", "outbound"), speeds, strict=True)}
+            for name, speeds in msg_per_s.items()}
+
+
+def test_compare_rows_hold_the_budget_only_within_five_percent_of_the_old_ratio() -> None:
+    relay = _relay(floor=(1000.0, 1000.0), sqlite=(600.0, 800.0), redis=(560.0, 500.0),
+                   **{"sqlite @ old": (620.0, 800.0), "redis @ old": (600.0, 400.0)})
+    rows = report.compare_rows(relay, "old")
+    assert rows[0] == ["sqlite", "Telegram → Slack", "0.62", "0.60", "-0.02", "-3.2 %", "met"]
+    assert rows[1][-3:] == ["+0.00", "+0.0 %", "met"]
+    assert rows[2] == ["redis", "Telegram → Slack", "0.60", "0.56", "-0.04", "-6.7 %",
+                       "missed"]
+    assert rows[3][-1] == "met"
