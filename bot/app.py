@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,8 +93,8 @@ def describe_channels(settings: Settings) -> dict[str, Any]:
     """What ``/healthz`` says of the channels: each channel kind, whether any inbox has an
     account on it; with an inbox file also ``inboxes``, each inbox's Slack channel and
     channel kinds."""
-    served = {name: any(package.account(inbox) is not None for inbox in settings.inboxes)
-              for name, package in CHANNELS.items()}
+    served = {name: any(inbox_channels(inbox)[name] for inbox in settings.inboxes)
+              for name in CHANNELS}
     described: dict[str, Any] = {**served, "slack": settings.slack.enabled}
     if settings.inbox_list:
         described["inboxes"] = {
@@ -194,29 +194,12 @@ async def build_app(
         billing = create_providers(settings.billing, http=http, clock=clock)
     billing_jobs = _wire_billing(bot_app, billing)
     _finish_slack(bot_app)  # after every feature that registers Slack listeners
-    route_jobs(outbox, [bot_app.delivery_jobs.handlers(), crm.handlers(), desk_jobs,
+    jobs.route_jobs(outbox, [bot_app.delivery_jobs.handlers(), crm.handlers(), desk_jobs,
                         billing_jobs],
                Rates(slack_per_channel=(settings.slack_post_rate, settings.slack_post_burst)))
     outbox.on_failure(FailureReporter(storage=storage, renderer=renderer, clock=clock,
                                       outbox=outbox))
     return bot_app
-
-
-def route_jobs(outbox: Outbox, owners: Iterable[Mapping[str, Handler]], rates: Rates) -> None:
-    """Route every job kind the owners serve, as :data:`bot.jobs.KINDS` describes it.
-
-    :raise JobTableError: a kind served twice, a handler for a kind not in the table, or
-        a kind of a served side without one"""
-    served: dict[str, Handler] = {}
-    for handlers in owners:
-        if twice := served.keys() & handlers.keys():
-            raise jobs.JobTableError(f"{', '.join(sorted(twice))}: more than one handler")
-        served |= handlers
-    jobs.check_served(served)
-    limits = rates.limits()
-    for spec in jobs.KINDS:
-        if spec.kind in served:
-            outbox.route(spec.kind, served[spec.kind], limit=limits.get(spec.limit))
 
 
 def _wire_manager(bot_app: BotApp) -> Mapping[str, Handler]:

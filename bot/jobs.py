@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.errors import BridgeError
 from bot.models import (
@@ -19,6 +19,9 @@ from bot.models import (
     NewJob,
 )
 from storage import keys
+
+if TYPE_CHECKING:
+    from bot.outbox import Handler, Outbox
 
 RELAY_IN = "slack.relay_in"
 MIRROR_EDIT = "slack.mirror_edit"
@@ -239,3 +242,20 @@ def billing_lookup(conv: Conversation, provider: str) -> NewJob:
     off), in its own order, so a provider that is down holds up nothing else."""
     return NewJob(BILLING_LOOKUP, {"conversation_id": conv.id, "provider": provider},
                   f"billing:{conv.id}:{provider}", f"billing:conv:{conv.id}:{provider}")
+
+
+def route_jobs(outbox: Outbox, owners: Iterable[Mapping[str, Handler]], rates: Rates) -> None:
+    """Route every job kind the owners serve, as :data:`bot.KINDS` describes it.
+
+    :raise JobTableError: a kind served twice, a handler for a kind not in the table, or
+        a kind of a served side without one"""
+    served: dict[str, Handler] = {}
+    for handlers in owners:
+        if twice := served.keys() & handlers.keys():
+            raise JobTableError(f"{', '.join(sorted(twice))}: more than one handler")
+        served |= handlers
+    check_served(served)
+    limits = rates.limits()
+    for spec in KINDS:
+        if spec.kind in served:
+            outbox.route(spec.kind, served[spec.kind], limit=limits.get(spec.limit))

@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from functools import cache
 from typing import Any
 
-from bot.formatting import slack_to_plain_text
+from bot.formatting import slack_to_plain_text, slack_unescape
 from bot.models import Customer, Lead, LeadRequest, Message
 from bot.rendering import Renderer
 
@@ -185,7 +185,7 @@ def _add_pair(values: dict[str, str], token: str) -> tuple[str, str] | None:
     key = key.strip().lower()
     # the owner stays a Slack mention (<@U…>); any other value is what the operator typed,
     # which Slack may have linked (an email arrives as <mailto:a@b.c|a@b.c>)
-    value = (_unescape(raw) if key == "owner" else slack_to_plain_text(raw)).strip()
+    value = (slack_unescape(raw) if key == "owner" else slack_to_plain_text(raw)).strip()
     if not sep or not key:
         return "not_pair", token
     if key not in REQUEST_KEYS:
@@ -208,7 +208,3 @@ def owner_id(value: str) -> str | None:
         return match.group(1)
     return value if _USER_ID.match(value) else None
 
-
-def _unescape(value: str) -> str:
-    # Slack escapes these three in message text; mentions stay as <@U…>.
-    return value.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -27,7 +27,8 @@ from bot.manager.commands import (
 )
 from bot.manager.hours import parse_hours
 from bot.manager.parse_options import parse_set
-from bot.manager.parse_pause import parse_pause, parse_resume, unescape
+from bot.formatting import slack_unescape
+from bot.manager.parse_pause import parse_pause, parse_resume
 from bot.models import Status
 from bot.preferences import INBOX_SCOPED
 
@@ -170,7 +171,7 @@ def _default(rest: str, words: list[str]) -> Command | ParseError:
         return ParseError("bad_default", field, "default")
     if not value:
         return ParseError("missing_value", field, "default")
-    return _DEFAULTS[field](unescape(value))
+    return _DEFAULTS[field](slack_unescape(value))
 
 
 def _default_owner(value: str) -> Command | ParseError:
@@ -214,7 +215,7 @@ def _choices(setting: str) -> Reader:
         action = words[0].lower() if words else ""
         if action not in ("add", "remove"):
             return ParseError("bad_choices_action", action, setting)
-        value = unescape(rest.split(None, 1)[1].strip()) if len(words) > 1 else ""
+        value = slack_unescape(rest.split(None, 1)[1].strip()) if len(words) > 1 else ""
         if not value:
             return ParseError("missing_value", setting, setting)
         return _checked_value(value, setting) or EditChoices(setting, action, value)

@@ -7,6 +7,7 @@ import re
 from datetime import date, time, timedelta
 
 from bot.durations import parse_duration
+from bot.formatting import slack_unescape
 from bot.manager.commands import Command, ParseError, Pause, Resume
 
 MAX_PAUSE = timedelta(days=366)
@@ -51,7 +52,7 @@ def _pause_until(rest: str) -> Command | ParseError:
 
 
 def _message(text: str, pause: Pause) -> Command | ParseError:
-    message = unescape(text.strip())
+    message = slack_unescape(text.strip())
     if len(message) > 500:
         return ParseError("too_long", "500", "pause")
     return Pause(pause.duration, pause.until, pause.until_time, message)
@@ -72,7 +73,3 @@ def _clock(word: str) -> time | None:
     hour, minute = (int(part) for part in word.split(":"))
     return time(hour, minute) if hour <= 23 and minute <= 59 else None
 
-
-def unescape(text: str) -> str:
-    """Slack escapes ``&``, ``<`` and ``>`` in the command text."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -13,7 +13,7 @@ import pytest
 from bot import jobs
 from bot.config import CrmSettings
 from bot.env_reader import Secret
-from bot.app import route_jobs
+from bot.jobs import route_jobs
 from bot.crm import CRMS, BuiltinCrm, WebhookCrm, create_crm
 from bot.crm.webhook import check_response, sign
 from bot.errors import PermanentError, RetryableError

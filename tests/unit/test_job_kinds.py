@@ -9,7 +9,7 @@ from collections.abc import Mapping
 import pytest
 
 from bot import jobs
-from bot.app import route_jobs
+from bot.jobs import route_jobs
 from bot.lifecycle.clock import SystemClock
 from bot.metrics import Metrics
 from bot.models import Job
